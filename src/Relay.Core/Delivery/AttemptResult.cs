@@ -1,0 +1,25 @@
+using Relay.Contracts;
+
+namespace Relay.Core.Delivery;
+
+/// <summary>What one call of a protocol adapter came to.</summary>
+public sealed record AttemptResult
+{
+    public required AttemptOutcome Outcome { get; init; }
+    /// <summary>The protocol's reply code (HTTP status, FTP/SMTP reply, LDAP result), when there was a reply.</summary>
+    public int? StatusCode { get; init; }
+    /// <summary>A short description of the failure a person can read, e.g. <c>503 Service Unavailable</c>.</summary>
+    public string? Error { get; init; }
+    /// <summary>Response headers of note.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+    /// <summary>The response body, truncated to the configured limit.</summary>
+    public string? Body { get; init; }
+    /// <summary>The destination asked to wait this long before trying again.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    public static AttemptResult Retryable(string error, int? statusCode = null) =>
+        new() { Outcome = AttemptOutcome.RetryableFailure, Error = error, StatusCode = statusCode };
+
+    public static AttemptResult Final(string error, int? statusCode = null) =>
+        new() { Outcome = AttemptOutcome.NonRetryableFailure, Error = error, StatusCode = statusCode };
+}

@@ -1,0 +1,332 @@
+using System.Security.Cryptography;
+using System.Text;
+using Relay.Contracts;
+using Relay.Core.Options;
+
+namespace Relay.Core.Messages;
+
+/// <summary>
+/// Checks a send request against the configuration. Bad input is refused whole, before anything is
+/// stored or sent, with a title that says what to change.
+/// </summary>
+public static class MessageValidator
+{
+    /// <summary>The value of <c>notify</c> that asks for no notification.</summary>
+    public const string NotifyNone = "none";
+
+    // Headers the transport owns, hop-by-hop headers, and the ones Relay sets itself.
+    private static readonly HashSet<string> ForbiddenHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Keep-Alive",
+        "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Upgrade", "Expect",
+        "Idempotency-Key", "X-Relay-Attempt", "X-Relay-Correlation-Id", "traceparent", "tracestate",
+    };
+
+    private const int MaxHeaderNameLength = 256;
+    private const int MaxHeaderValueLength = 8 * 1024;
+    private const int MaxShortFieldLength = 256;
+
+    public static bool TryValidate(SendRequest? request, RelayOptions options, Func<string> newId,
+        out ValidatedMessage? message, out RelayError? error)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(newId);
+        message = null;
+        error = Validate(request, options, newId, ref message);
+        return error is null;
+    }
+
+    private static RelayError? Validate(SendRequest? request, RelayOptions options, Func<string> newId, ref ValidatedMessage? message)
+    {
+        if (request is null)
+        {
+            return RelayError.BadRequest("The request has no body.", "Send a JSON message as described in CONTRACT.md.");
+        }
+
+        var limits = options.Limits;
+        string id;
+        if (request.Id is null)
+        {
+            id = newId();
+        }
+        else if (CheckId(request.Id, limits.MaxIdLength) is { } idError)
+        {
+            return idError;
+        }
+        else
+        {
+            id = request.Id;
+        }
+
+        var hasDestination = !string.IsNullOrEmpty(request.Destination);
+        var hasTopic = !string.IsNullOrEmpty(request.Topic);
+        if (hasDestination == hasTopic)
+        {
+            return RelayError.BadRequest(
+                hasDestination ? "Give either 'destination' or 'topic', not both." : "Give a 'destination' or a 'topic'.",
+                "A message goes to exactly one configured destination or topic.");
+        }
+
+        IReadOnlyList<string> destinations;
+        if (hasDestination)
+        {
+            if (!options.Destinations.ContainsKey(request.Destination!))
+            {
+                return RelayError.BadRequest($"Unknown destination '{Shorten(request.Destination!)}'.",
+                    $"Configured destinations: {string.Join(", ", options.Destinations.Keys.Order(StringComparer.Ordinal))}.");
+            }
+
+            destinations = [request.Destination!];
+        }
+        else
+        {
+            if (!options.Topics.TryGetValue(request.Topic!, out var subscribers))
+            {
+                return RelayError.BadRequest($"Unknown topic '{Shorten(request.Topic!)}'.",
+                    $"Configured topics: {string.Join(", ", options.Topics.Keys.Order(StringComparer.Ordinal))}.");
+            }
+
+            destinations = subscribers.Distinct(StringComparer.Ordinal).ToArray();
+        }
+
+        if (request.Contract is not null && !options.Contracts.ContainsKey(request.Contract)
+            && request.Contract != RelayOptions.DefaultContractName)
+        {
+            return RelayError.BadRequest($"Unknown contract '{Shorten(request.Contract)}'.",
+                $"Configured contracts: {string.Join(", ", options.Contracts.Keys.Order(StringComparer.Ordinal))}.");
+        }
+
+        var notifyNone = request.Notify is not null && (request.Notify.Length == 0 || request.Notify == NotifyNone);
+        if (request.Notify is not null && !notifyNone && !options.Destinations.ContainsKey(request.Notify))
+        {
+            return RelayError.BadRequest($"Unknown notify destination '{Shorten(request.Notify)}'.",
+                $"'notify' names a configured destination, or is \"{NotifyNone}\" for no notification.");
+        }
+
+        if (request.Payload is not null && request.PayloadBase64 is not null)
+        {
+            return RelayError.BadRequest("Give either 'payload' or 'payloadBase64', not both.");
+        }
+
+        byte[] payload;
+        if (request.PayloadBase64 is not null)
+        {
+            // Refuse before decoding when the encoded form alone is over the limit.
+            if ((long)request.PayloadBase64.Length * 3 / 4 > limits.MaxPayloadBytes + 3L)
+            {
+                return TooLarge(limits);
+            }
+
+            try
+            {
+                payload = Convert.FromBase64String(request.PayloadBase64);
+            }
+            catch (FormatException)
+            {
+                return RelayError.BadRequest("'payloadBase64' is not valid base64.", "Encode the payload bytes with standard base64 (RFC 4648).");
+            }
+        }
+        else if (request.Payload is not null)
+        {
+            if (Encoding.UTF8.GetMaxByteCount(request.Payload.Length) > limits.MaxPayloadBytes
+                && Encoding.UTF8.GetByteCount(request.Payload) > limits.MaxPayloadBytes)
+            {
+                return TooLarge(limits);
+            }
+
+            payload = Encoding.UTF8.GetBytes(request.Payload);
+        }
+        else
+        {
+            payload = [];
+        }
+
+        if (payload.Length == 0)
+        {
+            return RelayError.BadRequest("The payload is empty.", "Give a non-empty 'payload' (text) or 'payloadBase64' (bytes).");
+        }
+
+        if (payload.Length > limits.MaxPayloadBytes)
+        {
+            return TooLarge(limits);
+        }
+
+        var contentType = request.ContentType ?? (request.PayloadBase64 is not null ? "application/octet-stream" : "text/plain; charset=utf-8");
+        if (contentType.Length == 0 || contentType.Length > MaxShortFieldLength || HasControlCharacters(contentType)
+            || !System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out _))
+        {
+            return RelayError.BadRequest("'contentType' is not a valid media type.", "For example \"application/json\".");
+        }
+
+        if (CheckHeaders(request.Headers, limits) is { } headerError)
+        {
+            return headerError;
+        }
+
+        if ((CheckShortField("orderingKey", request.OrderingKey) ?? CheckShortField("correlationId", request.CorrelationId)) is { } fieldError)
+        {
+            return fieldError;
+        }
+
+        var headers = request.Headers is null
+            ? new SortedDictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+            : new SortedDictionary<string, string>(request.Headers, StringComparer.OrdinalIgnoreCase);
+
+        message = new ValidatedMessage
+        {
+            Id = id,
+            Destinations = destinations,
+            Destination = hasDestination ? request.Destination : null,
+            Topic = hasTopic ? request.Topic : null,
+            Payload = payload,
+            ContentType = contentType,
+            Headers = headers,
+            Contract = request.Contract,
+            Notify = notifyNone ? null : request.Notify,
+            NotifyNone = notifyNone,
+            OrderingKey = request.OrderingKey,
+            CorrelationId = request.CorrelationId,
+            ContentHash = ComputeHash(request, payload, contentType, headers),
+        };
+        return null;
+    }
+
+    /// <summary>Checks a message id given by a user (also for reads and operator actions).</summary>
+    public static RelayError? CheckId(string id, int maxLength)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return RelayError.BadRequest("The message id is empty.", "Leave 'id' out to have the router make one.");
+        }
+
+        if (id.Length > maxLength)
+        {
+            return RelayError.BadRequest($"The message id is longer than {maxLength} characters.", "Use a shorter idempotency key.");
+        }
+
+        if (HasControlCharacters(id))
+        {
+            return RelayError.BadRequest("The message id contains control characters.", "Use printable characters only.");
+        }
+
+        return null;
+    }
+
+    private static RelayError? CheckHeaders(Dictionary<string, string>? headers, LimitOptions limits)
+    {
+        if (headers is null)
+        {
+            return null;
+        }
+
+        if (headers.Count > limits.MaxHeaders)
+        {
+            return RelayError.BadRequest($"A message may carry at most {limits.MaxHeaders} headers.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in headers)
+        {
+            if (name.Length == 0 || name.Length > MaxHeaderNameLength || !IsToken(name))
+            {
+                return RelayError.BadRequest($"'{Shorten(name)}' is not a valid header name.", "Header names are HTTP tokens (letters, digits, '-', ...).");
+            }
+
+            if (!seen.Add(name))
+            {
+                return RelayError.BadRequest($"Header '{name}' is given twice.");
+            }
+
+            if (ForbiddenHeaders.Contains(name) || name.StartsWith("X-Relay-", StringComparison.OrdinalIgnoreCase))
+            {
+                return RelayError.BadRequest($"Header '{name}' cannot be forwarded.",
+                    "Host, Content-Length, Content-Type, hop-by-hop headers and the headers Relay sets itself are not accepted; use 'contentType' for the content type.");
+            }
+
+            if (value is null || value.Length > MaxHeaderValueLength || HasControlCharacters(value, allowTab: true))
+            {
+                return RelayError.BadRequest($"The value of header '{name}' is not valid.", "Header values are single-line text of at most 8 KiB.");
+            }
+        }
+
+        return null;
+    }
+
+    private static RelayError? CheckShortField(string name, string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Length == 0 || value.Length > MaxShortFieldLength || HasControlCharacters(value))
+        {
+            return RelayError.BadRequest($"'{name}' must be 1 to {MaxShortFieldLength} printable characters.");
+        }
+
+        return null;
+    }
+
+    private static RelayError TooLarge(LimitOptions limits) =>
+        RelayError.TooLarge($"The payload is larger than {limits.MaxPayloadBytes} bytes.", "Send a smaller payload, or raise Relay:Limits:MaxPayloadBytes.");
+
+    private static bool IsToken(string name)
+    {
+        foreach (var c in name)
+        {
+            var ok = c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9'
+                || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasControlCharacters(string value, bool allowTab = false)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsControl(c) && !(allowTab && c == '\t'))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "…";
+
+    private static string ComputeHash(SendRequest request, byte[] payload, string contentType, SortedDictionary<string, string> headers)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Field(string? value)
+        {
+            // Length-prefixed so that no two different field lists hash alike.
+            var bytes = value is null ? [] : Encoding.UTF8.GetBytes(value);
+            hash.AppendData(BitConverter.GetBytes(value is null ? -1 : bytes.Length));
+            hash.AppendData(bytes);
+        }
+
+        Field(request.Destination);
+        Field(request.Topic);
+        hash.AppendData(BitConverter.GetBytes(payload.Length));
+        hash.AppendData(payload);
+        Field(contentType);
+        Field(request.Contract);
+        Field(request.Notify);
+        Field(request.OrderingKey);
+        Field(request.CorrelationId);
+        hash.AppendData(BitConverter.GetBytes(headers.Count));
+        foreach (var (name, value) in headers)
+        {
+            Field(name.ToLowerInvariant());
+            Field(value);
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+}

@@ -1,0 +1,138 @@
+namespace Relay.Core.Options;
+
+/// <summary>The section <c>Relay</c> of the configuration (see CONTRACT.md, "Configuration").</summary>
+public sealed class RelayOptions
+{
+    public const string SectionName = "Relay";
+
+    public StorageOptions Storage { get; set; } = new();
+    public ClusterOptions Cluster { get; set; } = new();
+    public Dictionary<string, RetryContractOptions> Contracts { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, DestinationOptions> Destinations { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, List<string>> Topics { get; set; } = new(StringComparer.Ordinal);
+    public LimitOptions Limits { get; set; } = new();
+    public AuditOptions Audit { get; set; } = new();
+    public SchedulerOptions Scheduler { get; set; } = new();
+
+    /// <summary>The contract used by a destination that names none.</summary>
+    public const string DefaultContractName = "default";
+}
+
+public sealed class StorageOptions
+{
+    /// <summary><c>Sqlite</c> (embedded default, one silo) or <c>AdoNet</c> (the cluster).</summary>
+    public string Provider { get; set; } = "Sqlite";
+    /// <summary>Folder of the SQLite database file.</summary>
+    public string DataPath { get; set; } = "./data";
+    /// <summary>ADO.NET invariant name for <c>AdoNet</c>, e.g. <c>Npgsql</c>.</summary>
+    public string Invariant { get; set; } = "Npgsql";
+    /// <summary>Connection string for <c>AdoNet</c>. A secret: never logged.</summary>
+    public string? ConnectionString { get; set; }
+    /// <summary>Apply the schema scripts at start-up.</summary>
+    public bool Migrate { get; set; }
+    /// <summary>
+    /// SQLite <c>synchronous</c> mode. <c>Full</c> (default) makes every commit survive a power loss;
+    /// <c>Normal</c> survives a process crash but may lose the last commits on power loss.
+    /// </summary>
+    public string SqliteSynchronous { get; set; } = "Full";
+}
+
+public sealed class ClusterOptions
+{
+    public string ClusterId { get; set; } = "relay";
+    public string ServiceId { get; set; } = "relay";
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+}
+
+/// <summary>A named retry policy: how many attempts, how far apart.</summary>
+public sealed class RetryContractOptions
+{
+    /// <summary>Every attempt counts, the first included.</summary>
+    public int MaxAttempts { get; set; } = 5;
+    public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(5);
+    public BackoffKind Backoff { get; set; } = BackoffKind.Fixed;
+    /// <summary>Upper bound of one delay (before jitter is applied, and after: jitter never exceeds it).</summary>
+    public TimeSpan? MaxDelay { get; set; }
+    /// <summary>Spreads each delay by ± this fraction (0 to 1).</summary>
+    public double Jitter { get; set; }
+}
+
+public enum BackoffKind
+{
+    /// <summary>Delay, Delay, Delay, ...</summary>
+    Fixed,
+    /// <summary>Delay × n: 10 s, 20 s, 30 s, ... as NServiceBus's delayed retries.</summary>
+    Linear,
+    /// <summary>Delay × 2^(n-1): 1 s, 2 s, 4 s, ...</summary>
+    Exponential,
+}
+
+public enum NotifyOn
+{
+    /// <summary>Notify when a delivery ends after having been in retry.</summary>
+    AfterRetry,
+    /// <summary>Notify on every final status, even one reached at the first attempt.</summary>
+    Always,
+}
+
+public sealed class DestinationOptions
+{
+    /// <summary>The protocol adapter: <c>Http</c> (more in later adapters).</summary>
+    public string Protocol { get; set; } = "Http";
+    public string Address { get; set; } = "";
+    /// <summary>HTTP method for <c>Http</c> destinations.</summary>
+    public string Method { get; set; } = "POST";
+    /// <summary>The retry contract; default <c>default</c> (5 attempts, 5 s apart) when not configured.</summary>
+    public string? Contract { get; set; }
+    /// <summary>Bound of the first attempt, made within the sender's request.</summary>
+    public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>Bound of each later attempt.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>The destination that gets the final notification of this destination's deliveries.</summary>
+    public string? Notify { get; set; }
+    public NotifyOn NotifyOn { get; set; } = NotifyOn.AfterRetry;
+    public int? MaxConcurrency { get; set; }
+    public int? MaxPerSecond { get; set; }
+    public int? FailureThreshold { get; set; }
+    public TimeSpan? BreakDuration { get; set; }
+    /// <summary>Headers sent on every request to this destination (e.g. an API key). Values are secrets: never logged.</summary>
+    public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+public sealed class LimitOptions
+{
+    /// <summary>Largest payload accepted, in bytes (default 1 MiB).</summary>
+    public int MaxPayloadBytes { get; set; } = 1024 * 1024;
+    /// <summary>Longest message id accepted.</summary>
+    public int MaxIdLength { get; set; } = 200;
+    /// <summary>Most headers a message may carry.</summary>
+    public int MaxHeaders { get; set; } = 64;
+    /// <summary>Part of a destination's response body kept in the answer and the audit.</summary>
+    public int MaxResponseBodyBytes { get; set; } = 64 * 1024;
+}
+
+public sealed class AuditOptions
+{
+    /// <summary>How long attempt records are kept.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>How often the purge runs.</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+public sealed class SchedulerOptions
+{
+    /// <summary>Retry scheduler grains; each owns a slice of the deliveries and one Orleans reminder.</summary>
+    public int Shards { get; set; } = 8;
+    /// <summary>How often an active scheduler looks for due deliveries: the bound on a retry's lateness.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>Due deliveries fetched per poll.</summary>
+    public int BatchSize { get; set; } = 256;
+    /// <summary>Attempts one scheduler runs at once.</summary>
+    public int MaxInFlight { get; set; } = 64;
+    /// <summary>
+    /// When an accepted delivery's first attempt has not recorded its outcome after this long
+    /// (the silo died in the middle of it), the scheduler attempts it again.
+    /// </summary>
+    public TimeSpan RecoveryGrace { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,118 @@
+using Relay.Contracts;
+using Relay.Core.Messages;
+
+namespace Relay.Core.Storage;
+
+/// <summary>
+/// Relay's queryable view of the deliveries and their audit, kept by the storage backend in the same
+/// transaction as each delivery grain's state (see <see cref="IDeliveryProjection"/>).
+/// </summary>
+/// <remarks>Writes happen only through grain state; this interface reads, and purges old audit rows.</remarks>
+public interface IRelayStore
+{
+    /// <summary>Every delivery of one message, with its audit when asked. Null when the message is unknown.</summary>
+    Task<StoredMessage?> GetMessageAsync(string messageId, bool includeAudit, CancellationToken cancellationToken = default);
+
+    /// <summary>Messages newest first, matching a filter by any of their deliveries.</summary>
+    Task<StoredMessagePage> ListMessagesAsync(MessageQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deliveries due at <paramref name="now"/> whose shard is in [<paramref name="shardFrom"/>, <paramref name="shardTo"/>],
+    /// earliest first.
+    /// </summary>
+    Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Deliveries matching a status and (optionally) a destination, for bulk operations.</summary>
+    Task<IReadOnlyList<DeliveryKey>> FindDeliveriesAsync(DeliveryStatus status, string? destination, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Count of deliveries per destination and status.</summary>
+    Task<IReadOnlyList<DestinationCount>> CountByDestinationAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Removes audit entries older than <paramref name="before"/>; answers how many.</summary>
+    Task<int> PurgeAuditAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the database answers.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Implemented by the persisted state of a delivery grain. A storage backend that sees it in a write
+/// also upserts the delivery's index row and inserts its unsaved audit entries, in the same transaction.
+/// </summary>
+public interface IDeliveryProjection
+{
+    DeliveryRow ToRow();
+
+    /// <summary>Audit entries not yet stored. Inserting one twice (same delivery, same sequence) must be harmless.</summary>
+    IReadOnlyList<AuditEntry> UnsavedAudit { get; }
+}
+
+/// <summary>One delivery's index row: what listing, status reads and the scheduler need.</summary>
+public sealed record DeliveryRow
+{
+    public required string MessageId { get; init; }
+    public required string Destination { get; init; }
+    public string? Topic { get; init; }
+    public required DeliveryStatus Status { get; init; }
+    public required int Attempts { get; init; }
+    public required DateTimeOffset AcceptedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>When the scheduler must next look at this delivery; null when nothing is left to do.</summary>
+    public DateTimeOffset? DueAt { get; init; }
+    /// <summary>When the next attempt is planned (shown to users); null when none is.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public string? LastError { get; init; }
+    public int? ResponseStatusCode { get; init; }
+    public string? ResponseHeadersJson { get; init; }
+    public string? ResponseBody { get; init; }
+    public required string ContentHash { get; init; }
+    public string? CorrelationId { get; init; }
+    /// <summary>0 to <see cref="DeliveryKey.ShardSpace"/> - 1, from the delivery key.</summary>
+    public required int Shard { get; init; }
+}
+
+public enum AuditKind
+{
+    Attempt,
+    Resubmitted,
+    Discarded,
+}
+
+/// <summary>One audit entry: an attempt, or an operator's action.</summary>
+public sealed record AuditEntry
+{
+    public required string MessageId { get; init; }
+    public required string Destination { get; init; }
+    /// <summary>Position in the delivery's audit, from 1; unique per delivery.</summary>
+    public required int Sequence { get; init; }
+    public required AuditKind Kind { get; init; }
+    public required DateTimeOffset At { get; init; }
+    /// <summary>Attempt number (for attempts).</summary>
+    public int Attempt { get; init; }
+    public string? Silo { get; init; }
+    public long DurationMs { get; init; }
+    public AttemptOutcome? Outcome { get; init; }
+    public int? StatusCode { get; init; }
+    public string? Error { get; init; }
+    public string? ResponseBody { get; init; }
+    /// <summary>Who did an operator action.</summary>
+    public string? By { get; init; }
+    /// <summary>What an operator action changed.</summary>
+    public string? Detail { get; init; }
+}
+
+public sealed record StoredMessage(string MessageId, IReadOnlyList<DeliveryRow> Deliveries, IReadOnlyList<AuditEntry> Audit);
+
+public sealed record StoredMessagePage(IReadOnlyList<StoredMessage> Items, string? NextCursor);
+
+public sealed record MessageQuery
+{
+    public DeliveryStatus? Status { get; init; }
+    public string? Destination { get; init; }
+    public int Limit { get; init; } = 100;
+    /// <summary>Opaque cursor from a previous page.</summary>
+    public string? Cursor { get; init; }
+}
+
+public sealed record DestinationCount(string Destination, DeliveryStatus Status, long Count);

@@ -1,0 +1,1 @@
+namespace Relay.Silo; public static class Placeholder {}
