@@ -1,4 +1,5 @@
 using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
 
 namespace Relay.Contracts;
 
@@ -30,11 +31,11 @@ public sealed class SendResult
     [DataMember(Order = 2)] public DateTimeOffset AcceptedAt { get; set; }
     [DataMember(Order = 3)] public List<DeliveryResult> Deliveries { get; set; } = [];
     /// <summary>The audit trail, one entry per attempt; only on a status read.</summary>
-    [DataMember(Order = 4, EmitDefaultValue = false)] public List<AttemptRecord>? Attempts { get; set; }
+    [DataMember(Order = 4, EmitDefaultValue = false), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<AttemptRecord>? Attempts { get; set; }
     /// <summary>Operator actions on this message (resubmits, edits, discards), oldest first; only on a status read.</summary>
-    [DataMember(Order = 5, EmitDefaultValue = false)] public List<OperatorEvent>? Events { get; set; }
-    [DataMember(Order = 6, EmitDefaultValue = false)] public string? CorrelationId { get; set; }
-    [DataMember(Order = 7, EmitDefaultValue = false)] public string? Topic { get; set; }
+    [DataMember(Order = 5, EmitDefaultValue = false), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<OperatorEvent>? Events { get; set; }
+    [DataMember(Order = 6, EmitDefaultValue = false), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? CorrelationId { get; set; }
+    [DataMember(Order = 7, EmitDefaultValue = false), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Topic { get; set; }
 }
 
 [DataContract(Name = "DeliveryResult", Namespace = RelayNamespaces.Messaging)]
@@ -46,7 +47,7 @@ public sealed class DeliveryResult
     [DataMember(Order = 3)] public DateTimeOffset? NextAttemptAt { get; set; }
     [DataMember(Order = 4)] public string? LastError { get; set; }
     [DataMember(Order = 5)] public DeliveryResponse? Response { get; set; }
-    [DataMember(Order = 6, EmitDefaultValue = false)] public DateTimeOffset? CompletedAt { get; set; }
+    [DataMember(Order = 6, EmitDefaultValue = false), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public DateTimeOffset? CompletedAt { get; set; }
 }
 
 /// <summary>What the destination answered to the successful (or last) attempt.</summary>

@@ -31,7 +31,8 @@ public static class HttpFailureClassifier
         TimeSpan? delay = null;
         if (long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
         {
-            delay = TimeSpan.FromSeconds(Math.Min(seconds, (long)cap.TotalSeconds + 1));
+            // Compared before converting: TimeSpan.FromSeconds throws beyond TimeSpan.MaxValue (a cap of MaxValue means none).
+            delay = seconds >= cap.TotalSeconds ? cap : TimeSpan.FromSeconds(seconds);
         }
         else if (DateTimeOffset.TryParseExact(value, "r", System.Globalization.CultureInfo.InvariantCulture,
                      System.Globalization.DateTimeStyles.AssumeUniversal, out var date))

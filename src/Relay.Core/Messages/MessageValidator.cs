@@ -14,6 +14,9 @@ public static class MessageValidator
     /// <summary>The value of <c>notify</c> that asks for no notification.</summary>
     public const string NotifyNone = "none";
 
+    /// <summary>Ids Relay makes for its own final notifications start with this; senders cannot use it.</summary>
+    public const string ReservedIdPrefix = "~";
+
     // Headers the transport owns, hop-by-hop headers, and the ones Relay sets itself.
     private static readonly HashSet<string> ForbiddenHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -52,6 +55,11 @@ public static class MessageValidator
         else if (CheckId(request.Id, limits.MaxIdLength) is { } idError)
         {
             return idError;
+        }
+        else if (request.Id.StartsWith(ReservedIdPrefix, StringComparison.Ordinal))
+        {
+            return RelayError.BadRequest($"Message ids starting with '{ReservedIdPrefix}' are reserved.",
+                "Relay uses them for its final notifications; choose another id.");
         }
         else
         {

@@ -6,7 +6,7 @@ public sealed class RelayOptions
     public const string SectionName = "Relay";
 
     public StorageOptions Storage { get; set; } = new();
-    public ClusterOptions Cluster { get; set; } = new();
+    public RelayClusterOptions Cluster { get; set; } = new();
     public Dictionary<string, RetryContractOptions> Contracts { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, DestinationOptions> Destinations { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, List<string>> Topics { get; set; } = new(StringComparer.Ordinal);
@@ -37,7 +37,7 @@ public sealed class StorageOptions
     public string SqliteSynchronous { get; set; } = "Full";
 }
 
-public sealed class ClusterOptions
+public sealed class RelayClusterOptions
 {
     public string ClusterId { get; set; } = "relay";
     public string ServiceId { get; set; } = "relay";

@@ -1,0 +1,51 @@
+using Relay.Core.Delivery;
+using Relay.Core.Options;
+
+namespace Relay.Adapters;
+
+/// <summary>
+/// One protocol's way of making one attempt of one delivery. An adapter never throws for a failure of
+/// the destination: it classifies it (retryable or final) into the <see cref="AttemptResult"/>.
+/// </summary>
+public interface IProtocolAdapter
+{
+    /// <summary>The value of a destination's <c>Protocol</c> this adapter serves, e.g. <c>Http</c>.</summary>
+    string Protocol { get; }
+
+    /// <param name="message">What to send.</param>
+    /// <param name="destination">The destination's configuration.</param>
+    /// <param name="timeout">Bound of this attempt; running out of it is a retryable failure.</param>
+    /// <param name="cancellationToken">Cancelled when the silo stops.</param>
+    Task<AttemptResult> SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken);
+}
+
+/// <summary>One attempt's input: the message as the destination should see it.</summary>
+public sealed record OutboundMessage
+{
+    public required string MessageId { get; init; }
+    public required string DestinationName { get; init; }
+    /// <summary>The attempt number, 1 for the first.</summary>
+    public required int Attempt { get; init; }
+    public required ReadOnlyMemory<byte> Payload { get; init; }
+    public required string ContentType { get; init; }
+    public required IReadOnlyDictionary<string, string> Headers { get; init; }
+    public string? CorrelationId { get; init; }
+}
+
+/// <summary>Finds the adapter of a destination's protocol.</summary>
+public sealed class ProtocolAdapters
+{
+    private readonly Dictionary<string, IProtocolAdapter> _byProtocol;
+
+    public ProtocolAdapters(IEnumerable<IProtocolAdapter> adapters)
+    {
+        _byProtocol = adapters.ToDictionary(a => a.Protocol, StringComparer.OrdinalIgnoreCase);
+    }
+
+    public IReadOnlyCollection<string> Protocols => _byProtocol.Keys;
+
+    public IProtocolAdapter Get(string protocol) =>
+        _byProtocol.TryGetValue(protocol, out var adapter)
+            ? adapter
+            : throw new InvalidOperationException($"No adapter for protocol '{protocol}'.");
+}

@@ -1,0 +1,451 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Relay.Adapters;
+using Relay.Contracts;
+using Relay.Core.Delivery;
+using Relay.Core.Messages;
+using Relay.Core.Options;
+using Relay.Core.Retry;
+using Relay.Core.Storage;
+
+namespace Relay.Grains.Delivery;
+
+/// <summary>
+/// The heart of Relay: one grain per delivery. It stores the delivery, makes each attempt through the
+/// destination's protocol adapter, decides from the retry contract what happens next, and owes the final
+/// notification. Every state transition is one write of its state (one commit); the retry schedule is the
+/// <see cref="DeliveryState.DueAt"/> column that the retry schedulers poll.
+/// </summary>
+internal sealed partial class DeliveryGrain(
+    [PersistentState("delivery", RelayStorage.Name)] IPersistentState<DeliveryState> state,
+    IOptions<RelayOptions> options,
+    ProtocolAdapters adapters,
+    TimeProvider time,
+    ILocalSiloDetails silo,
+    ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain
+{
+    /// <summary>A Wake this early is taken as due: the scheduler and this grain read the same clock, but not at the same instant.</summary>
+    private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Deliveries waiting longer than this leave memory until they are due (a 12-hour contract keeps nothing in memory).</summary>
+    private static readonly TimeSpan StayActiveFor = TimeSpan.FromMinutes(1);
+
+    private readonly RelayOptions _options = options.Value;
+
+    private DeliveryState S => state.State;
+
+    public async Task<DeliveryView> Accept(DeliveryEnvelope envelope, bool attemptNow)
+    {
+        if (state.RecordExists)
+        {
+            if (!string.Equals(S.ContentHash, envelope.ContentHash, StringComparison.Ordinal))
+            {
+                throw new RelayGrainException(RelayError.Conflict(
+                    $"A different message was already accepted with id '{envelope.MessageId}'.",
+                    "Send new content with a new id; sending the same content again answers its state."));
+            }
+
+            return S.ToView();
+        }
+
+        var destination = GetDestination(envelope.Destination);
+        var now = time.GetUtcNow();
+        state.State = new DeliveryState
+        {
+            MessageId = envelope.MessageId,
+            Destination = envelope.Destination,
+            Topic = envelope.Topic,
+            Payload = envelope.Payload,
+            ContentType = envelope.ContentType,
+            Headers = new Dictionary<string, string>(envelope.Headers, StringComparer.OrdinalIgnoreCase),
+            Contract = envelope.Contract,
+            Notify = envelope.Notify,
+            OrderingKey = envelope.OrderingKey,
+            CorrelationId = envelope.CorrelationId,
+            ContentHash = envelope.ContentHash,
+            AcceptedAt = envelope.AcceptedAt,
+            IsNotification = envelope.IsNotification,
+            Status = DeliveryStatus.Pending,
+            NextAttemptAt = now,
+            // The crash backstop: if this silo dies during the first attempt, a scheduler attempts it again.
+            DueAt = attemptNow ? now + destination.SyncTimeout + _options.Scheduler.RecoveryGrace : now,
+            UpdatedAt = now,
+        };
+        await WriteAsync();
+        Log.Accepted(logger, S.MessageId, S.Destination);
+
+        if (attemptNow)
+        {
+            await AttemptAsync(destination, destination.SyncTimeout);
+        }
+
+        return S.ToView();
+    }
+
+    public async Task Wake()
+    {
+        if (!state.RecordExists)
+        {
+            DeactivateOnIdle();
+            return;
+        }
+
+        if (S.NotificationPending)
+        {
+            await HandOverNotificationAsync();
+        }
+        else if (S.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry
+                 && S.DueAt is { } due && due <= time.GetUtcNow() + DueTolerance)
+        {
+            var destination = GetDestination(S.Destination);
+            await AttemptAsync(destination, destination.Timeout);
+        }
+
+        LeaveMemoryIfIdle();
+    }
+
+    public async Task<DeliveryView> Resubmit(ResubmitCommand command)
+    {
+        EnsureExists();
+        var allowed = S.Status == DeliveryStatus.DeadLettered || (command.Named && S.Status == DeliveryStatus.InRetry);
+        if (!allowed)
+        {
+            throw new RelayGrainException(RelayError.Conflict(
+                $"The delivery of '{S.MessageId}' to '{S.Destination}' is {S.Status} and cannot be resubmitted.",
+                S.Status == DeliveryStatus.Delivered
+                    ? "A delivered delivery is never sent again."
+                    : "Only a dead-lettered delivery (or an in-retry one named explicitly) can be resubmitted."));
+        }
+
+        var destination = GetDestination(S.Destination);
+        var now = time.GetUtcNow();
+        var edits = new List<string>();
+        if (command.Payload is not null)
+        {
+            S.Payload = command.Payload;
+            edits.Add($"payload edited ({command.Payload.Length} bytes)");
+        }
+
+        if (command.Contract is not null && command.Contract != S.Contract)
+        {
+            edits.Add($"contract {_options.ContractNameFor(S.Destination, S.Contract)} → {command.Contract}");
+            S.Contract = command.Contract;
+        }
+
+        AddAudit(new AuditEntry
+        {
+            MessageId = S.MessageId,
+            Destination = S.Destination,
+            Sequence = ++S.AuditSequence,
+            Kind = AuditKind.Resubmitted,
+            At = now,
+            By = command.By,
+            Detail = edits.Count == 0 ? $"resubmitted after {S.Attempts} attempts" : string.Join("; ", edits),
+            Silo = SiloName,
+        });
+        S.Generation++;
+        S.Status = DeliveryStatus.Pending;
+        S.Attempts = 0;
+        S.WasInRetry = false;
+        S.NotificationPending = false;
+        S.LastError = null;
+        S.ResponseStatusCode = null;
+        S.ResponseHeaders = null;
+        S.ResponseBody = null;
+        S.CompletedAt = null;
+        S.NextAttemptAt = now;
+        S.DueAt = command.AttemptNow ? now + destination.SyncTimeout + _options.Scheduler.RecoveryGrace : now;
+        S.UpdatedAt = now;
+        await WriteAsync();
+        Log.Resubmitted(logger, S.MessageId, S.Destination, command.By ?? "anonymous");
+
+        if (command.AttemptNow)
+        {
+            await AttemptAsync(destination, destination.SyncTimeout);
+        }
+
+        LeaveMemoryIfIdle();
+        return S.ToView();
+    }
+
+    public async Task<DeliveryView> Discard(string? by)
+    {
+        EnsureExists();
+        if (S.Status == DeliveryStatus.Discarded)
+        {
+            return S.ToView();
+        }
+
+        if (S.Status != DeliveryStatus.DeadLettered)
+        {
+            throw new RelayGrainException(RelayError.Conflict(
+                $"The delivery of '{S.MessageId}' to '{S.Destination}' is {S.Status}; only a dead-lettered delivery can be discarded."));
+        }
+
+        var now = time.GetUtcNow();
+        AddAudit(new AuditEntry
+        {
+            MessageId = S.MessageId,
+            Destination = S.Destination,
+            Sequence = ++S.AuditSequence,
+            Kind = AuditKind.Discarded,
+            At = now,
+            By = by,
+            Silo = SiloName,
+        });
+        S.Status = DeliveryStatus.Discarded;
+        S.DueAt = null;
+        S.NextAttemptAt = null;
+        S.UpdatedAt = now;
+        await WriteAsync();
+        Log.Discarded(logger, S.MessageId, S.Destination, by ?? "anonymous");
+        LeaveMemoryIfIdle();
+        return S.ToView();
+    }
+
+    private async Task AttemptAsync(DestinationOptions destination, TimeSpan timeout)
+    {
+        var attempt = S.Attempts + 1;
+        var started = time.GetTimestamp();
+        AttemptResult result;
+        try
+        {
+            var message = new OutboundMessage
+            {
+                MessageId = S.MessageId,
+                DestinationName = S.Destination,
+                Attempt = attempt,
+                Payload = S.Payload,
+                ContentType = S.ContentType,
+                Headers = S.Headers,
+                CorrelationId = S.CorrelationId,
+            };
+            result = await adapters.Get(destination.Protocol).SendAsync(message, destination, timeout, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // An adapter classifies the destination's failures itself; an exception here is a defect of ours.
+            Log.AdapterFailed(logger, ex, S.MessageId, S.Destination);
+            result = AttemptResult.Retryable($"Adapter error: {ex.GetType().Name}");
+        }
+
+        var elapsed = time.GetElapsedTime(started);
+        var now = time.GetUtcNow();
+        S.Attempts = attempt;
+        S.UpdatedAt = now;
+        S.ResponseStatusCode = result.StatusCode;
+        S.ResponseHeaders = result.Headers is null ? null : new Dictionary<string, string>(result.Headers, StringComparer.OrdinalIgnoreCase);
+        S.ResponseBody = result.Body;
+        AddAudit(new AuditEntry
+        {
+            MessageId = S.MessageId,
+            Destination = S.Destination,
+            Sequence = ++S.AuditSequence,
+            Kind = AuditKind.Attempt,
+            At = now,
+            Attempt = attempt,
+            Silo = SiloName,
+            DurationMs = (long)elapsed.TotalMilliseconds,
+            Outcome = result.Outcome,
+            StatusCode = result.StatusCode,
+            Error = result.Error,
+            ResponseBody = result.Body,
+        });
+
+        switch (result.Outcome)
+        {
+            case AttemptOutcome.Success:
+                S.Status = DeliveryStatus.Delivered;
+                S.LastError = null;
+                break;
+            case AttemptOutcome.RetryableFailure:
+                var contract = _options.GetContract(_options.ContractNameFor(S.Destination, S.Contract));
+                var delay = RetrySchedule.NextDelay(attempt, contract, Random.Shared.NextDouble(), result.RetryAfter);
+                S.LastError = result.Error;
+                if (delay is { } d)
+                {
+                    S.Status = DeliveryStatus.InRetry;
+                    S.WasInRetry = true;
+                    S.NextAttemptAt = now + d;
+                    S.DueAt = S.NextAttemptAt;
+                    Log.WillRetry(logger, S.MessageId, S.Destination, attempt, S.NextAttemptAt.Value, result.Error);
+                }
+                else
+                {
+                    S.Status = DeliveryStatus.DeadLettered;
+                    Log.DeadLettered(logger, S.MessageId, S.Destination, attempt, result.Error);
+                }
+
+                break;
+            default:
+                S.Status = DeliveryStatus.DeadLettered;
+                S.LastError = result.Error;
+                Log.DeadLettered(logger, S.MessageId, S.Destination, attempt, result.Error);
+                break;
+        }
+
+        if (StatusRollup.IsFinal(S.Status))
+        {
+            S.CompletedAt = now;
+            S.NextAttemptAt = null;
+            S.DueAt = null;
+            if (OwesNotification(destination))
+            {
+                S.NotificationPending = true;
+                // Outbox: if we die before handing the notification over, a scheduler wakes us to do it.
+                S.DueAt = now + _options.Scheduler.RecoveryGrace;
+            }
+        }
+
+        await WriteAsync();
+        if (S.NotificationPending)
+        {
+            await HandOverNotificationAsync();
+        }
+    }
+
+    private bool OwesNotification(DestinationOptions destination) =>
+        S.Notify is not null && !S.IsNotification && (S.WasInRetry || destination.NotifyOn == NotifyOn.Always);
+
+    /// <summary>
+    /// Stores the final notification as a delivery of its own (with its own retries) and clears the
+    /// outbox flag. The notification's id is derived from this delivery and its generation, so handing it
+    /// over twice (after a crash between the two writes) stores it once.
+    /// </summary>
+    private async Task HandOverNotificationAsync()
+    {
+        var notify = S.Notify!;
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new FinalNotification
+        {
+            Id = S.MessageId,
+            Destination = S.Destination,
+            Status = S.Status.ToString(),
+            Attempts = S.Attempts,
+            CompletedAt = S.CompletedAt,
+            Response = S.ResponseStatusCode is { } code ? new FinalNotificationResponse { StatusCode = code } : null,
+            LastError = S.LastError,
+            CorrelationId = S.CorrelationId,
+        }, FinalNotificationJson.Default.FinalNotification);
+        var id = NotificationId(S.Destination, S.Generation, S.MessageId);
+        var envelope = new DeliveryEnvelope
+        {
+            MessageId = id,
+            Destination = notify,
+            Payload = payload,
+            ContentType = "application/json",
+            Headers = [],
+            CorrelationId = S.CorrelationId,
+            ContentHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(payload)),
+            AcceptedAt = S.CompletedAt ?? time.GetUtcNow(),
+            IsNotification = true,
+        };
+        var grain = GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(notify, id).ToString());
+        await grain.Accept(envelope, attemptNow: false);
+        grain.Wake().Ignore();
+        Log.NotificationQueued(logger, S.MessageId, S.Destination, notify);
+
+        S.NotificationPending = false;
+        S.DueAt = null;
+        S.UpdatedAt = time.GetUtcNow();
+        await WriteAsync();
+    }
+
+    /// <summary>Ids starting with '~' are refused from senders, so these never collide with theirs.</summary>
+    internal static string NotificationId(string destination, int generation, string messageId) =>
+        $"~notify:{destination}:{generation}:{messageId}";
+
+    private void AddAudit(AuditEntry entry) => S.PendingAudit.Add(entry);
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+            S.PendingAudit.Clear();
+        }
+        catch (Exception ex)
+        {
+            // Memory and database may now disagree: start again from the database next time.
+            Log.WriteFailed(logger, ex, S.MessageId, S.Destination);
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private void LeaveMemoryIfIdle()
+    {
+        var now = time.GetUtcNow();
+        if (S.DueAt is null || S.DueAt.Value - now > StayActiveFor)
+        {
+            DeactivateOnIdle();
+        }
+    }
+
+    private DestinationOptions GetDestination(string name) =>
+        _options.Destinations.TryGetValue(name, out var destination)
+            ? destination
+            : throw new RelayGrainException(RelayError.Conflict($"Destination '{name}' is no longer configured."));
+
+    private void EnsureExists()
+    {
+        if (!state.RecordExists)
+        {
+            throw new RelayGrainException(RelayError.NotFound($"No delivery '{this.GetPrimaryKeyString()}'."));
+        }
+    }
+
+    private string SiloName => silo.Name;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Message {MessageId} to {Destination} accepted")]
+        public static partial void Accepted(ILogger logger, string messageId, string destination);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Message {MessageId} to {Destination}: attempt {Attempt} failed ({Error}); next attempt at {NextAttemptAt:o}")]
+        public static partial void WillRetry(ILogger logger, string messageId, string destination, int attempt, DateTimeOffset nextAttemptAt, string? error);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Message {MessageId} to {Destination} dead-lettered after {Attempt} attempts: {Error}")]
+        public static partial void DeadLettered(ILogger logger, string messageId, string destination, int attempt, string? error);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Message {MessageId} to {Destination}: the adapter threw")]
+        public static partial void AdapterFailed(ILogger logger, Exception exception, string messageId, string destination);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Message {MessageId} to {Destination}: storing the delivery failed")]
+        public static partial void WriteFailed(ILogger logger, Exception exception, string messageId, string destination);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Message {MessageId} to {Destination} resubmitted by {By}")]
+        public static partial void Resubmitted(ILogger logger, string messageId, string destination, string by);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Message {MessageId} to {Destination} discarded by {By}")]
+        public static partial void Discarded(ILogger logger, string messageId, string destination, string by);
+
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "Message {MessageId} to {Destination}: final notification queued for {Notify}")]
+        public static partial void NotificationQueued(ILogger logger, string messageId, string destination, string notify);
+    }
+}
+
+/// <summary>The JSON a notify destination receives (CONTRACT.md, "The final notification").</summary>
+internal sealed class FinalNotification
+{
+    public required string Id { get; init; }
+    public required string Destination { get; init; }
+    public required string Status { get; init; }
+    public int Attempts { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public FinalNotificationResponse? Response { get; init; }
+    public string? LastError { get; init; }
+    public string? CorrelationId { get; init; }
+}
+
+internal sealed class FinalNotificationResponse
+{
+    public int StatusCode { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(FinalNotification))]
+internal sealed partial class FinalNotificationJson : JsonSerializerContext;

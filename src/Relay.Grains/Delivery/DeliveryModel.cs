@@ -1,0 +1,59 @@
+using Relay.Contracts;
+
+namespace Relay.Grains.Delivery;
+
+/// <summary>What a delivery grain is given when its message is accepted.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DeliveryEnvelope
+{
+    [Id(0)] public required string MessageId { get; init; }
+    [Id(1)] public required string Destination { get; init; }
+    [Id(2)] public string? Topic { get; init; }
+    [Id(3)] public required byte[] Payload { get; init; }
+    [Id(4)] public required string ContentType { get; init; }
+    [Id(5)] public required Dictionary<string, string> Headers { get; init; }
+    /// <summary>Contract override; null: the destination's own.</summary>
+    [Id(6)] public string? Contract { get; init; }
+    /// <summary>Where the final notification goes; null: none.</summary>
+    [Id(7)] public string? Notify { get; init; }
+    [Id(8)] public string? OrderingKey { get; init; }
+    [Id(9)] public string? CorrelationId { get; init; }
+    [Id(10)] public required string ContentHash { get; init; }
+    [Id(11)] public required DateTimeOffset AcceptedAt { get; init; }
+    /// <summary>True for a final notification: it never notifies in turn.</summary>
+    [Id(12)] public bool IsNotification { get; init; }
+}
+
+/// <summary>A delivery as the API shows it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DeliveryView
+{
+    [Id(0)] public required string MessageId { get; init; }
+    [Id(1)] public required string Destination { get; init; }
+    [Id(2)] public required DeliveryStatus Status { get; init; }
+    [Id(3)] public required int Attempts { get; init; }
+    [Id(4)] public DateTimeOffset? NextAttemptAt { get; init; }
+    [Id(5)] public string? LastError { get; init; }
+    [Id(6)] public int? ResponseStatusCode { get; init; }
+    [Id(7)] public Dictionary<string, string>? ResponseHeaders { get; init; }
+    [Id(8)] public string? ResponseBody { get; init; }
+    [Id(9)] public required DateTimeOffset AcceptedAt { get; init; }
+    [Id(10)] public DateTimeOffset? CompletedAt { get; init; }
+    [Id(11)] public required string ContentHash { get; init; }
+}
+
+/// <summary>An operator's resubmit of one delivery.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ResubmitCommand
+{
+    /// <summary>Edited payload; null keeps the stored one.</summary>
+    [Id(0)] public byte[]? Payload { get; init; }
+    /// <summary>Another contract; null keeps the current one.</summary>
+    [Id(1)] public string? Contract { get; init; }
+    /// <summary>Who asked (operator key name, or "anonymous").</summary>
+    [Id(2)] public string? By { get; init; }
+    /// <summary>Make the first new attempt within the call (single resubmit) or leave it to the scheduler (bulk).</summary>
+    [Id(3)] public bool AttemptNow { get; init; }
+    /// <summary>The delivery was named explicitly: an InRetry one may then be resubmitted too.</summary>
+    [Id(4)] public bool Named { get; init; }
+}

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Relay.Contracts;
+using Relay.Core.Messages;
+using Relay.Core.Storage;
+
+namespace Relay.Grains.Delivery;
+
+/// <summary>
+/// The persisted state of one delivery: payload, attempt count, status and schedule. Written through
+/// Orleans grain storage; the storage also keeps the index row and the audit from it in the same commit.
+/// </summary>
+[GenerateSerializer]
+public sealed class DeliveryState : IDeliveryProjection
+{
+    [Id(0)] public string MessageId { get; set; } = "";
+    [Id(1)] public string Destination { get; set; } = "";
+    [Id(2)] public string? Topic { get; set; }
+    [Id(3)] public byte[] Payload { get; set; } = [];
+    [Id(4)] public string ContentType { get; set; } = "";
+    [Id(5)] public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    [Id(6)] public string? Contract { get; set; }
+    [Id(7)] public string? Notify { get; set; }
+    [Id(8)] public string? OrderingKey { get; set; }
+    [Id(9)] public string? CorrelationId { get; set; }
+    [Id(10)] public string ContentHash { get; set; } = "";
+    [Id(11)] public DateTimeOffset AcceptedAt { get; set; }
+    [Id(12)] public DeliveryStatus Status { get; set; }
+    /// <summary>Attempts made since acceptance or the last resubmit.</summary>
+    [Id(13)] public int Attempts { get; set; }
+    [Id(14)] public DateTimeOffset? NextAttemptAt { get; set; }
+    /// <summary>When the scheduler must look at this delivery again; null when nothing is left to do.</summary>
+    [Id(15)] public DateTimeOffset? DueAt { get; set; }
+    [Id(16)] public string? LastError { get; set; }
+    [Id(17)] public int? ResponseStatusCode { get; set; }
+    [Id(18)] public Dictionary<string, string>? ResponseHeaders { get; set; }
+    [Id(19)] public string? ResponseBody { get; set; }
+    [Id(20)] public DateTimeOffset? CompletedAt { get; set; }
+    /// <summary>Went InRetry since acceptance or the last resubmit: its end is notified.</summary>
+    [Id(21)] public bool WasInRetry { get; set; }
+    /// <summary>Resubmits so far; the final notification of each generation is a message of its own.</summary>
+    [Id(22)] public int Generation { get; set; }
+    /// <summary>Last audit sequence used.</summary>
+    [Id(23)] public int AuditSequence { get; set; }
+    /// <summary>A final notification is owed and not yet durably handed over (outbox flag).</summary>
+    [Id(24)] public bool NotificationPending { get; set; }
+    [Id(25)] public bool IsNotification { get; set; }
+    [Id(26)] public DateTimeOffset UpdatedAt { get; set; }
+
+    [NonSerialized]
+    private List<AuditEntry>? _pendingAudit;
+
+    /// <summary>Audit entries of the next write; not part of the serialized state.</summary>
+    public List<AuditEntry> PendingAudit => _pendingAudit ??= [];
+
+    IReadOnlyList<AuditEntry> IDeliveryProjection.UnsavedAudit => PendingAudit;
+
+    public DeliveryKey Key => new(Destination, MessageId);
+
+    public DeliveryRow ToRow() => new()
+    {
+        MessageId = MessageId,
+        Destination = Destination,
+        Topic = Topic,
+        Status = Status,
+        Attempts = Attempts,
+        AcceptedAt = AcceptedAt,
+        UpdatedAt = UpdatedAt,
+        DueAt = DueAt,
+        NextAttemptAt = NextAttemptAt,
+        CompletedAt = CompletedAt,
+        LastError = LastError,
+        ResponseStatusCode = ResponseStatusCode,
+        ResponseHeadersJson = ResponseHeaders is null ? null : JsonSerializer.Serialize(ResponseHeaders),
+        ResponseBody = ResponseBody,
+        ContentHash = ContentHash,
+        CorrelationId = CorrelationId,
+        Shard = Key.Shard,
+    };
+
+    public DeliveryView ToView() => new()
+    {
+        MessageId = MessageId,
+        Destination = Destination,
+        Status = Status,
+        Attempts = Attempts,
+        NextAttemptAt = NextAttemptAt,
+        LastError = LastError,
+        ResponseStatusCode = ResponseStatusCode,
+        ResponseHeaders = ResponseHeaders,
+        ResponseBody = ResponseBody,
+        AcceptedAt = AcceptedAt,
+        CompletedAt = CompletedAt,
+        ContentHash = ContentHash,
+    };
+}

@@ -1,0 +1,158 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using Relay.Contracts;
+using Relay.Core.Messages;
+using Relay.Core.Options;
+using Relay.Core.Storage;
+using Relay.Grains.Messages;
+
+namespace Relay.Silo.Api;
+
+/// <summary><c>POST /messages</c>, <c>GET /messages/{id}</c>, <c>GET /messages</c>.</summary>
+internal static class MessageEndpoints
+{
+    internal static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        AllowTrailingCommas = false,
+        MaxDepth = 16,
+    };
+
+    public static IEndpointRouteBuilder MapMessageEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/messages", SendAsync);
+        app.MapGet("/messages/{id}", GetAsync);
+        app.MapGet("/messages", ListAsync);
+        return app;
+    }
+
+    private static async Task<IResult> SendAsync(HttpContext http, IGrainFactory grains, IOptions<RelayOptions> options, ILogger<SendRequest> logger)
+    {
+        var (request, problem) = await ReadJsonAsync<SendRequest>(http);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!MessageValidator.TryValidate(request, options.Value, NewId, out var message, out var error))
+        {
+            return Problems.From(error!);
+        }
+
+        var command = new SendCommand
+        {
+            Id = message!.Id,
+            Destinations = message.Destinations.ToArray(),
+            Topic = message.Topic,
+            Payload = message.Payload,
+            ContentType = message.ContentType,
+            Headers = new Dictionary<string, string>(message.Headers, StringComparer.OrdinalIgnoreCase),
+            Contract = message.Contract,
+            Notify = message.Notify,
+            NotifyNone = message.NotifyNone,
+            OrderingKey = message.OrderingKey,
+            CorrelationId = message.CorrelationId,
+            ContentHash = message.ContentHash,
+        };
+        return await Problems.Guard(logger, message.Id, async () =>
+        {
+            var view = await grains.GetGrain<IMessageGrain>(message.Id).Send(command);
+            var result = Views.ToResult(view);
+            result.CorrelationId = message.CorrelationId;
+            result.Topic = message.Topic;
+            return Views.Answer(result);
+        });
+    }
+
+    private static async Task<IResult> GetAsync(string id, IRelayStore store, IOptions<RelayOptions> options, ILogger<SendRequest> logger, CancellationToken cancellationToken)
+    {
+        if (MessageValidator.CheckId(id, int.MaxValue) is { } error)
+        {
+            return Problems.From(error);
+        }
+
+        return await Problems.Guard(logger, id, async () =>
+        {
+            var message = await store.GetMessageAsync(id, includeAudit: true, cancellationToken);
+            return message is null || message.Deliveries.Count == 0
+                ? Problems.Of(StatusCodes.Status404NotFound, $"No message with id '{id}'.")
+                : Results.Json(Views.ToResult(message, withAudit: true));
+        });
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IRelayStore store, ILogger<SendRequest> logger, CancellationToken cancellationToken)
+    {
+        var query = http.Request.Query;
+        DeliveryStatus? status = null;
+        if (query.TryGetValue("status", out var statusText) && !string.IsNullOrEmpty(statusText))
+        {
+            if (!Enum.TryParse<DeliveryStatus>(statusText, ignoreCase: true, out var parsed) || int.TryParse(statusText, out _))
+            {
+                return Problems.Of(400, $"Unknown status '{statusText}'.", "One of: Pending, Delivered, InRetry, DeadLettered, Discarded.");
+            }
+
+            status = parsed;
+        }
+
+        var limit = 100;
+        if (query.TryGetValue("limit", out var limitText) && !string.IsNullOrEmpty(limitText)
+            && (!int.TryParse(limitText, out limit) || limit is < 1 or > 1000))
+        {
+            return Problems.Of(400, "'limit' must be a whole number from 1 to 1000.");
+        }
+
+        var destination = query.TryGetValue("destination", out var d) && !string.IsNullOrEmpty(d) ? d.ToString() : null;
+        var cursor = query.TryGetValue("cursor", out var c) && !string.IsNullOrEmpty(c) ? c.ToString() : null;
+        return await Problems.Guard(logger, null, async () =>
+        {
+            StoredMessagePage page;
+            try
+            {
+                page = await store.ListMessagesAsync(new MessageQuery { Status = status, Destination = destination, Limit = limit, Cursor = cursor }, cancellationToken);
+            }
+            catch (FormatException)
+            {
+                return Problems.Of(400, "'cursor' is not a cursor this API gave.", "Use the 'next' value of the previous page as it is.");
+            }
+
+            return Results.Json(new MessagePage
+            {
+                Items = page.Items.Select(m => Views.ToResult(m, withAudit: false)).ToList(),
+                Next = page.NextCursor,
+            });
+        });
+    }
+
+    /// <summary>A new message id, made by the router when the sender gives none.</summary>
+    internal static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    /// <summary>Reads a JSON body; a missing or malformed body, or one over the size limit, is a problem.</summary>
+    internal static async Task<(T? Value, IResult? Problem)> ReadJsonAsync<T>(HttpContext http, bool allowEmpty = false)
+        where T : class
+    {
+        try
+        {
+            if (allowEmpty && http.Request.ContentLength is 0)
+            {
+                return (null, null);
+            }
+
+            var value = await JsonSerializer.DeserializeAsync<T>(http.Request.Body, RequestJson, http.RequestAborted);
+            return (value, null);
+        }
+        catch (JsonException ex)
+        {
+            if (allowEmpty && ex.BytePositionInLine == 0 && ex.LineNumber == 0 && ex.Path == "$")
+            {
+                return (null, null);
+            }
+
+            return (null, Problems.Of(400, "The body is not valid JSON for this request.", ex.Message));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, Problems.Of(413, "The request body is too large.", "Send a smaller payload, or raise Relay:Limits:MaxPayloadBytes."));
+        }
+    }
+}

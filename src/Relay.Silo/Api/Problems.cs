@@ -1,0 +1,51 @@
+using System.Data.Common;
+using Relay.Core.Messages;
+using Relay.Grains;
+
+namespace Relay.Silo.Api;
+
+/// <summary>Errors as RFC 9457 problem+json, with a title a person can act on.</summary>
+internal static class Problems
+{
+    public static IResult From(RelayError error) =>
+        Results.Problem(statusCode: error.StatusCode, title: error.Title, detail: error.Detail);
+
+    public static IResult Of(int statusCode, string title, string? detail = null) =>
+        Results.Problem(statusCode: statusCode, title: title, detail: detail);
+
+    /// <summary>
+    /// Runs an API action against the grains: an error the caller caused becomes its problem; storage or
+    /// cluster trouble becomes 503 (the caller may send again: sends are idempotent by id).
+    /// </summary>
+    public static async Task<IResult> Guard(ILogger logger, string? messageId, Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (RelayGrainException ex)
+        {
+            return From(ex.ToError());
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            Log.Unavailable(logger, ex, messageId ?? "-");
+            return Of(StatusCodes.Status503ServiceUnavailable,
+                "Relay cannot reach its storage right now.",
+                "Nothing was confirmed. Send the same request again later; a message with the same id is never stored twice.");
+        }
+    }
+
+    private static bool IsUnavailable(Exception ex) => ex switch
+    {
+        DbException or TimeoutException or OrleansException or InvalidOperationException { InnerException: DbException } => true,
+        AggregateException aggregate => aggregate.InnerExceptions.All(IsUnavailable),
+        _ => ex.InnerException is { } inner && IsUnavailable(inner),
+    };
+}
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Message {MessageId}: storage or cluster unavailable")]
+    public static partial void Unavailable(ILogger logger, Exception exception, string messageId);
+}

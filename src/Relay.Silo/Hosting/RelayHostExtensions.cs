@@ -1,0 +1,148 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Configuration.CommandLine;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.Configuration.Json;
+using Orleans.Configuration;
+using Relay.Adapters;
+using Relay.Core.Options;
+using Relay.Grains;
+using Relay.Silo.Api;
+using Relay.Silo.Samples;
+using Relay.Storage.Sqlite;
+
+namespace Relay.Silo.Hosting;
+
+public static class RelayHostExtensions
+{
+    /// <summary>
+    /// Everything a Relay silo needs: configuration (with <c>--config FILE</c>), validated before anything
+    /// starts; the Orleans silo with Relay's grains, storage and reminders; the protocol adapters; the API.
+    /// </summary>
+    /// <exception cref="RelayConfigurationException">The configuration cannot run.</exception>
+    public static WebApplicationBuilder AddRelay(this WebApplicationBuilder builder)
+    {
+        AddConfigFile(builder);
+        var section = builder.Configuration.GetSection(RelayOptions.SectionName);
+        var options = Bind(section);
+        var adapters = new[] { "Http" };
+        var problems = RelayOptionsValidator.Validate(options, adapters);
+        if (problems.Count > 0)
+        {
+            throw new RelayConfigurationException(problems);
+        }
+
+        var services = builder.Services;
+        services.AddOptions<RelayOptions>().Bind(section);
+        services.AddSingleton(TimeProvider.System);
+        services.AddRelayHttpAdapter(o => o.MaxResponseBodyBytes = options.Limits.MaxResponseBodyBytes);
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
+        services.AddProblemDetails();
+
+        // Bodies are read by the endpoints within this bound (a base64 payload at the limit, plus the rest of the message).
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = (long)options.Limits.MaxPayloadBytes * 4 / 3 + 256 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
+        });
+
+        var longestSync = options.Destinations.Values.Select(d => d.SyncTimeout).DefaultIfEmpty(TimeSpan.Zero).Max();
+        var longestAttempt = options.Destinations.Values.Select(d => d.Timeout).DefaultIfEmpty(TimeSpan.Zero).Max();
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(cluster =>
+            {
+                cluster.ClusterId = options.Cluster.ClusterId;
+                cluster.ServiceId = options.Cluster.ServiceId;
+            });
+            // A grain call carries a whole attempt: give it room beyond the longest one.
+            silo.Configure<SiloMessagingOptions>(messaging =>
+                messaging.ResponseTimeout = TimeSpan.FromSeconds(30) + (longestSync > longestAttempt ? longestSync : longestAttempt));
+
+            if (string.Equals(options.Storage.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+            {
+                silo.UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort,
+                    serviceId: options.Cluster.ServiceId, clusterId: options.Cluster.ClusterId);
+                silo.Services.AddRelaySqliteStorage(options.Storage.DataPath, options.Storage.SqliteSynchronous);
+            }
+            else
+            {
+                throw new RelayConfigurationException(
+                    [$"Relay:Storage:Provider '{options.Storage.Provider}' is not available in this build; use Sqlite."]);
+            }
+
+            silo.AddRelayGrains();
+        });
+        return builder;
+    }
+
+    /// <summary>Maps the HTTP API on every silo.</summary>
+    public static WebApplication MapRelay(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapMessageEndpoints();
+        app.MapOperatorEndpoints();
+        app.MapHealthEndpoints();
+        if (app.Configuration.GetValue("Relay:Samples:Enabled", false))
+        {
+            app.MapSampleEndpoints();
+        }
+
+        return app;
+    }
+
+    private static void AddConfigFile(WebApplicationBuilder builder)
+    {
+        var path = builder.Configuration["config"];
+        if (string.IsNullOrEmpty(path))
+        {
+            return;
+        }
+
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new RelayConfigurationException([$"--config: the file '{full}' does not exist."]);
+        }
+
+        // Insert the file before the environment variables and the command line, which still win over it.
+        var source = new JsonConfigurationSource { Path = full, Optional = false, ReloadOnChange = false };
+        source.ResolveFileProvider();
+        var sources = builder.Configuration.Sources;
+        var index = -1;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            if (sources[i] is EnvironmentVariablesConfigurationSource { Prefix: null or "" } or CommandLineConfigurationSource)
+            {
+                index = i;
+                break;
+            }
+        }
+
+        if (index < 0)
+        {
+            sources.Add(source);
+        }
+        else
+        {
+            sources.Insert(index, source);
+        }
+    }
+
+    private static RelayOptions Bind(IConfigurationSection section)
+    {
+        try
+        {
+            return section.Get<RelayOptions>() ?? new RelayOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder names the key and the value that did not convert.
+            throw new RelayConfigurationException([ex.Message]);
+        }
+    }
+}

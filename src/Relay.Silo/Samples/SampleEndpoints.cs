@@ -1,0 +1,23 @@
+namespace Relay.Silo.Samples;
+
+/// <summary>
+/// Tiny destinations served by the silo itself, so that the README's first request has somewhere to go on a
+/// fresh machine. Switched on by <c>Relay:Samples:Enabled</c> (true only in the shipped appsettings.json).
+/// </summary>
+internal static class SampleEndpoints
+{
+    public static IEndpointRouteBuilder MapSampleEndpoints(this IEndpointRouteBuilder app)
+    {
+        // Accepts anything: 200 with the number of bytes received.
+        app.MapPost("/samples/echo", async (HttpRequest request) =>
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer);
+            return Results.Json(new { received = buffer.Length, idempotencyKey = request.Headers["Idempotency-Key"].ToString() });
+        });
+        // Always fails with the given status (e.g. 503 to see retries, 400 to see a dead letter).
+        app.MapPost("/samples/fail/{status:int}", (int status) =>
+            Results.Problem(statusCode: status is >= 400 and <= 599 ? status : 500, title: "Sample failure"));
+        return app;
+    }
+}

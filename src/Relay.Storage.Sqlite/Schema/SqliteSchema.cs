@@ -1,0 +1,134 @@
+using Microsoft.Data.Sqlite;
+
+namespace Relay.Storage.Sqlite.Schema;
+
+/// <summary>
+/// The tables of the embedded database. Times are INTEGER unix milliseconds (UTC); enums are stored by name,
+/// so a reordered enum cannot silently change stored data and the file stays readable with the sqlite3 shell.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>Raised when a change to the statements below needs existing files to be migrated.</summary>
+    public const int CurrentVersion = 1;
+
+    private const string Tables = """
+        CREATE TABLE IF NOT EXISTS schema_version (
+            version    INTEGER NOT NULL PRIMARY KEY,
+            applied_at INTEGER NOT NULL
+        );
+
+        -- Orleans grain state. version is the ETag; it comes from the 'etag' counter below, so a version is
+        -- never reused, not even after a ClearStateAsync removed the row.
+        CREATE TABLE IF NOT EXISTS grain_state (
+            grain_id   TEXT    NOT NULL,
+            state_name TEXT    NOT NULL,
+            version    INTEGER NOT NULL,
+            data       BLOB    NOT NULL,
+            PRIMARY KEY (grain_id, state_name)
+        );
+
+        CREATE TABLE IF NOT EXISTS counters (
+            name  TEXT    NOT NULL PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
+        INSERT OR IGNORE INTO counters (name, value) VALUES ('etag', 0);
+
+        -- One row per delivery, written in the same transaction as the delivery grain's state.
+        CREATE TABLE IF NOT EXISTS deliveries (
+            destination           TEXT    NOT NULL,
+            message_id            TEXT    NOT NULL,
+            topic                 TEXT,
+            status                TEXT    NOT NULL,
+            attempts              INTEGER NOT NULL,
+            accepted_at           INTEGER NOT NULL,
+            updated_at            INTEGER NOT NULL,
+            due_at                INTEGER,
+            next_attempt_at       INTEGER,
+            completed_at          INTEGER,
+            last_error            TEXT,
+            response_status_code  INTEGER,
+            response_headers_json TEXT,
+            response_body         TEXT,
+            content_hash          TEXT    NOT NULL,
+            correlation_id        TEXT,
+            shard                 INTEGER NOT NULL,
+            PRIMARY KEY (destination, message_id)
+        );
+        CREATE INDEX IF NOT EXISTS ix_deliveries_message ON deliveries (message_id);
+        CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (shard, due_at) WHERE due_at IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_deliveries_accepted ON deliveries (accepted_at DESC, message_id DESC);
+        CREATE INDEX IF NOT EXISTS ix_deliveries_status ON deliveries (status, destination, message_id);
+
+        CREATE TABLE IF NOT EXISTS audit (
+            destination   TEXT    NOT NULL,
+            message_id    TEXT    NOT NULL,
+            sequence      INTEGER NOT NULL,
+            kind          TEXT    NOT NULL,
+            at            INTEGER NOT NULL,
+            attempt       INTEGER NOT NULL,
+            silo          TEXT,
+            duration_ms   INTEGER NOT NULL,
+            outcome       TEXT,
+            status_code   INTEGER,
+            error         TEXT,
+            response_body TEXT,
+            actor         TEXT,
+            detail        TEXT,
+            PRIMARY KEY (destination, message_id, sequence)
+        );
+        CREATE INDEX IF NOT EXISTS ix_audit_message ON audit (message_id, at, sequence);
+        CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at);
+
+        -- Orleans reminders. grain_hash is GrainId.GetUniformHashCode() (0 .. 2^32-1) for the range reads.
+        CREATE TABLE IF NOT EXISTS reminders (
+            grain_id      TEXT    NOT NULL,
+            reminder_name TEXT    NOT NULL,
+            grain_hash    INTEGER NOT NULL,
+            start_at      INTEGER NOT NULL,
+            period_ms     INTEGER NOT NULL,
+            version       INTEGER NOT NULL,
+            PRIMARY KEY (grain_id, reminder_name)
+        );
+        CREATE INDEX IF NOT EXISTS ix_reminders_hash ON reminders (grain_hash);
+        """;
+
+    /// <summary>Creates what is missing; harmless on a database that already has the schema.</summary>
+    public static void Apply(SqliteConnection connection, DateTimeOffset now)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = Tables;
+            command.ExecuteNonQuery();
+        }
+
+        int? stored;
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "SELECT MAX(version) FROM schema_version";
+            var value = command.ExecuteScalar();
+            stored = value is long version ? (int)version : null;
+        }
+
+        if (stored > CurrentVersion)
+        {
+            throw new InvalidOperationException(
+                $"The database has schema version {stored}, newer than this build of Relay understands ({CurrentVersion}).");
+        }
+
+        if (stored is null)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES ($version, $at)";
+            command.Parameters.AddWithValue("$version", CurrentVersion);
+            command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+}

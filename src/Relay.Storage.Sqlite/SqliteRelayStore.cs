@@ -1,0 +1,356 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Relay.Contracts;
+using Relay.Core.Messages;
+using Relay.Core.Storage;
+using Relay.Storage.Sqlite.Writing;
+using static Relay.Storage.Sqlite.SqliteValues;
+
+namespace Relay.Storage.Sqlite;
+
+/// <summary>Relay's read side over the <c>deliveries</c> and <c>audit</c> tables, which the grain storage keeps.</summary>
+internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
+{
+    public const int MaxPageSize = 1000;
+
+    /// <summary>Audit rows removed per write, so a large purge never holds up the deliveries' writes for long.</summary>
+    internal const int PurgeChunk = 5000;
+
+    private const string DeliveryColumns = """
+        destination, message_id, topic, status, attempts, accepted_at, updated_at, due_at, next_attempt_at,
+        completed_at, last_error, response_status_code, response_headers_json, response_body, content_hash,
+        correlation_id, shard
+        """;
+
+    private const string AuditColumns = """
+        destination, message_id, sequence, kind, at, attempt, silo, duration_ms, outcome, status_code, error,
+        response_body, actor, detail
+        """;
+
+    public async Task<StoredMessage?> GetMessageAsync(string messageId, bool includeAudit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messageId);
+        var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // One read transaction, so the deliveries and the audit come from the same snapshot.
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var deliveries = await ReadDeliveriesAsync(connection, transaction, [messageId], cancellationToken).ConfigureAwait(false);
+            if (deliveries.Count == 0)
+            {
+                return null;
+            }
+
+            var audit = includeAudit
+                ? await ReadAuditAsync(connection, transaction, messageId, cancellationToken).ConfigureAwait(false)
+                : [];
+            return new StoredMessage(messageId, deliveries, audit);
+        }
+    }
+
+    public async Task<StoredMessagePage> ListMessagesAsync(MessageQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > MaxPageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"The page size must be between 1 and {MaxPageSize}.");
+        }
+
+        var after = query.Cursor is null ? (MessageCursor?)null : MessageCursor.Parse(query.Cursor);
+
+        // Every delivery of a message carries the message's accepted_at, so (accepted_at, message_id) names a
+        // message, and the index on (accepted_at DESC, message_id DESC) yields them newest first. A filter
+        // matches a message when one delivery matches all of it.
+        var sql = new StringBuilder("SELECT DISTINCT accepted_at, message_id FROM deliveries WHERE 1 = 1");
+        if (query.Status is not null)
+        {
+            sql.Append(" AND status = $status");
+        }
+
+        if (query.Destination is not null)
+        {
+            sql.Append(" AND destination = $destination");
+        }
+
+        if (after is not null)
+        {
+            sql.Append(" AND (accepted_at < $after_at OR (accepted_at = $after_at AND message_id < $after_id))");
+        }
+
+        sql.Append(" ORDER BY accepted_at DESC, message_id DESC LIMIT $limit");
+
+        var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var keys = new List<MessageCursor>(query.Limit + 1);
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = sql.ToString();
+                if (query.Status is { } status)
+                {
+                    command.Parameters.AddWithValue("$status", status.ToString());
+                }
+
+                if (query.Destination is { } destination)
+                {
+                    command.Parameters.AddWithValue("$destination", destination);
+                }
+
+                if (after is { } cursor)
+                {
+                    command.Parameters.AddWithValue("$after_at", cursor.AcceptedAtMs);
+                    command.Parameters.AddWithValue("$after_id", cursor.MessageId);
+                }
+
+                // One more than asked tells whether another page follows.
+                command.Parameters.AddWithValue("$limit", query.Limit + 1);
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    keys.Add(new MessageCursor(reader.GetInt64(0), reader.GetString(1)));
+                }
+            }
+
+            var hasMore = keys.Count > query.Limit;
+            if (hasMore)
+            {
+                keys.RemoveAt(keys.Count - 1);
+            }
+
+            var deliveries = await ReadDeliveriesAsync(connection, transaction, keys.Select(k => k.MessageId).Distinct(StringComparer.Ordinal).ToArray(), cancellationToken)
+                .ConfigureAwait(false);
+            var byMessage = deliveries.ToLookup(d => d.MessageId, StringComparer.Ordinal);
+            var items = keys.Select(k => new StoredMessage(k.MessageId, byMessage[k.MessageId].ToArray(), [])).ToArray();
+            return new StoredMessagePage(items, hasMore ? keys[^1].ToString() : null);
+        }
+    }
+
+    public async Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return await ReadKeysAsync(
+            """
+            SELECT destination, message_id FROM deliveries
+            WHERE shard BETWEEN $from AND $to AND due_at IS NOT NULL AND due_at <= $now
+            ORDER BY due_at, shard, destination, message_id
+            LIMIT $limit
+            """,
+            cancellationToken,
+            ("$from", shardFrom),
+            ("$to", shardTo),
+            ("$now", ToDb(now)),
+            ("$limit", limit)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<DeliveryKey>> FindDeliveriesAsync(DeliveryStatus status, string? destination, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return await ReadKeysAsync(
+            """
+            SELECT destination, message_id FROM deliveries
+            WHERE status = $status AND ($destination IS NULL OR destination = $destination)
+            ORDER BY destination, message_id
+            LIMIT $limit
+            """,
+            cancellationToken,
+            ("$status", status.ToString()),
+            ("$destination", ToDb(destination)),
+            ("$limit", limit)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<DestinationCount>> CountByDestinationAsync(CancellationToken cancellationToken = default)
+    {
+        var counts = new List<DestinationCount>();
+        var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT destination, status, COUNT(*) FROM deliveries GROUP BY destination, status ORDER BY destination, status";
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                counts.Add(new DestinationCount(reader.GetString(0), SqliteValues.Enum<DeliveryStatus>(reader, 1), reader.GetInt64(2)));
+            }
+        }
+
+        return counts;
+    }
+
+    public async Task<int> PurgeAuditAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var total = 0;
+        int removed;
+        do
+        {
+            removed = await database.Writer.EnqueueAsync(new PurgeAudit(ToDb(before), PurgeChunk, cancellationToken)).ConfigureAwait(false);
+            total += removed;
+        }
+        while (removed == PurgeChunk);
+
+        return total;
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = "SELECT COUNT(*) FROM schema_version";
+                return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long count && count > 0;
+            }
+        }
+        catch (Exception exception) when (exception is SqliteException or ObjectDisposedException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<List<DeliveryRow>> ReadDeliveriesAsync(
+        SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    {
+        var rows = new List<DeliveryRow>();
+        if (messageIds.Count == 0)
+        {
+            return rows;
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var names = new string[messageIds.Count];
+        for (var i = 0; i < messageIds.Count; i++)
+        {
+            names[i] = "$m" + i.ToString(CultureInfo.InvariantCulture);
+            command.Parameters.AddWithValue(names[i], messageIds[i]);
+        }
+
+        command.CommandText = $"SELECT {DeliveryColumns} FROM deliveries WHERE message_id IN ({string.Join(", ", names)}) ORDER BY message_id, destination";
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new DeliveryRow
+            {
+                Destination = reader.GetString(0),
+                MessageId = reader.GetString(1),
+                Topic = NullableString(reader, 2),
+                Status = SqliteValues.Enum<DeliveryStatus>(reader, 3),
+                Attempts = reader.GetInt32(4),
+                AcceptedAt = Time(reader, 5),
+                UpdatedAt = Time(reader, 6),
+                DueAt = NullableTime(reader, 7),
+                NextAttemptAt = NullableTime(reader, 8),
+                CompletedAt = NullableTime(reader, 9),
+                LastError = NullableString(reader, 10),
+                ResponseStatusCode = NullableInt(reader, 11),
+                ResponseHeadersJson = NullableString(reader, 12),
+                ResponseBody = NullableString(reader, 13),
+                ContentHash = reader.GetString(14),
+                CorrelationId = NullableString(reader, 15),
+                Shard = reader.GetInt32(16),
+            });
+        }
+
+        return rows;
+    }
+
+    private static async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string messageId, CancellationToken cancellationToken)
+    {
+        var entries = new List<AuditEntry>();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {AuditColumns} FROM audit WHERE message_id = $message ORDER BY at, sequence, destination";
+        command.Parameters.AddWithValue("$message", messageId);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(new AuditEntry
+            {
+                Destination = reader.GetString(0),
+                MessageId = reader.GetString(1),
+                Sequence = reader.GetInt32(2),
+                Kind = SqliteValues.Enum<AuditKind>(reader, 3),
+                At = Time(reader, 4),
+                Attempt = reader.GetInt32(5),
+                Silo = NullableString(reader, 6),
+                DurationMs = reader.GetInt64(7),
+                Outcome = NullableEnum<AttemptOutcome>(reader, 8),
+                StatusCode = NullableInt(reader, 9),
+                Error = NullableString(reader, 10),
+                ResponseBody = NullableString(reader, 11),
+                By = NullableString(reader, 12),
+                Detail = NullableString(reader, 13),
+            });
+        }
+
+        return entries;
+    }
+
+    private async Task<IReadOnlyList<DeliveryKey>> ReadKeysAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        var keys = new List<DeliveryKey>();
+        var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                keys.Add(new DeliveryKey(reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        return keys;
+    }
+
+    private sealed class PurgeAudit(long beforeMs, int chunk, CancellationToken cancellationToken) : WriteOperation<int>(cancellationToken)
+    {
+        protected override int Run(WriterSession session)
+        {
+            var command = session.Command("DELETE FROM audit WHERE rowid IN (SELECT rowid FROM audit WHERE at < $before LIMIT $chunk)");
+            command.Parameters.AddWithValue("$before", beforeMs);
+            command.Parameters.AddWithValue("$chunk", chunk);
+            return command.ExecuteNonQuery();
+        }
+    }
+}
+
+/// <summary>
+/// Where a page of the message list ended: the last message's accepted_at and id. Handed out as base64url,
+/// so clients treat it as opaque and it travels in a query string unescaped.
+/// </summary>
+internal readonly record struct MessageCursor(long AcceptedAtMs, string MessageId)
+{
+    public override string ToString() =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{AcceptedAtMs}|{MessageId}")));
+
+    public static MessageCursor Parse(string cursor)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+            var bar = text.IndexOf('|', StringComparison.Ordinal);
+            if (bar > 0 && long.TryParse(text.AsSpan(0, bar), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var acceptedAt))
+            {
+                return new MessageCursor(acceptedAt, text[(bar + 1)..]);
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw new ArgumentException("The cursor is not one this listing handed out.", nameof(cursor));
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orleans;
+using Orleans.Hosting;
+using Orleans.Providers;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization.Serializers;
+using Orleans.Storage;
+using Relay.Core.Storage;
+
+namespace Relay.Storage.Sqlite;
+
+/// <summary>Switches on the embedded storage: one SQLite file for grain state, reminders and Relay's read side.</summary>
+public static class SqliteStorageExtensions
+{
+    /// <summary>The grain storage name Relay's grains persist under.</summary>
+    internal const string StorageName = "relay";
+
+    /// <summary>
+    /// Stores everything in <c>relay.db</c> inside <paramref name="dataPath"/> (created when missing): the grain
+    /// storage <c>relay</c> (also the default grain storage), the Orleans reminder table and <see cref="IRelayStore"/>.
+    /// </summary>
+    /// <param name="services">The silo's services.</param>
+    /// <param name="dataPath">Folder of the database file.</param>
+    /// <param name="synchronous">
+    /// SQLite's <c>synchronous</c>: <c>Full</c> (every commit survives a power loss) or <c>Normal</c>
+    /// (survives a crash of the process, may lose the last commits on power loss).
+    /// </param>
+    public static IServiceCollection AddRelaySqliteStorage(this IServiceCollection services, string dataPath, string synchronous = "Full")
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataPath);
+        var mode = SqliteSynchronousModeExtensions.Parse(synchronous);
+
+        services.TryAddSingleton(sp => SqliteDatabase.Open(
+            dataPath,
+            mode,
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
+        services.TryAddSingleton<IRelayStore, SqliteRelayStore>();
+
+        services.AddReminders();
+        services.AddSingleton<IReminderTable, SqliteReminderTable>();
+
+        services.AddGrainStorage(StorageName, (sp, name) => new SqliteGrainStorage(
+            name,
+            sp.GetRequiredService<SqliteDatabase>(),
+            // As Orleans's own providers do: a serializer registered under the storage's name, else the silo's.
+            sp.GetKeyedService<IGrainStorageSerializer>(name) ?? sp.GetRequiredService<IGrainStorageSerializer>(),
+            sp.GetRequiredService<IActivatorProvider>(),
+            sp.GetService<ILogger<SqliteGrainStorage>>() ?? NullLogger<SqliteGrainStorage>.Instance));
+        services.AddGrainStorage(
+            ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
+            (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(StorageName));
+        return services;
+    }
+}

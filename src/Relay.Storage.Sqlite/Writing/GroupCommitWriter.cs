@@ -1,0 +1,154 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Relay.Storage.Sqlite.Writing;
+
+/// <summary>
+/// The only writer of the database file. Callers queue <see cref="WriteOperation"/>s; a loop takes every
+/// queued one (up to <see cref="MaxBatch"/>), runs them in one transaction and commits once, so many
+/// concurrent writes share one fsync. While a batch commits, the next one queues up: the busier the
+/// router, the larger the batches, with no timer adding latency to a lone write.
+/// </summary>
+internal sealed partial class GroupCommitWriter : IAsyncDisposable
+{
+    public const int MaxBatch = 512;
+
+    private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly SqliteConnection _connection;
+    private readonly WriterSession _session;
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+    private long _commits;
+    private long _writes;
+
+    public GroupCommitWriter(SqliteConnection connection, long lastVersion, ILogger logger)
+    {
+        _connection = connection;
+        _session = new WriterSession(connection, lastVersion);
+        _logger = logger;
+        _loop = Task.Run(RunAsync);
+    }
+
+    public long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Operations committed (failed and cancelled ones not counted).</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    public Task<TResult> EnqueueAsync<TResult>(WriteOperation<TResult> operation)
+    {
+        if (operation.CancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<TResult>(operation.CancellationToken);
+        }
+
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(GroupCommitWriter), "The SQLite storage has been shut down.");
+        }
+
+        return operation.Completion;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WriteOperation>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var operation))
+            {
+                batch.Add(operation);
+            }
+
+            ExecuteBatch(batch);
+            batch.Clear();
+        }
+    }
+
+    private void ExecuteBatch(List<WriteOperation> batch)
+    {
+        var executed = new List<WriteOperation>(batch.Count);
+        var next = 0;
+        try
+        {
+            _session.Begin();
+            for (; next < batch.Count; next++)
+            {
+                var operation = batch[next];
+                if (operation.CancellationToken.IsCancellationRequested)
+                {
+                    operation.Cancel();
+                    continue;
+                }
+
+                _session.Savepoint();
+                try
+                {
+                    operation.Execute(_session);
+                    _session.ReleaseSavepoint();
+                    executed.Add(operation);
+                }
+                catch (Exception exception) when (TransactionSurvived())
+                {
+                    // An ETag conflict or a statement SQLite refused: undo this operation only.
+                    _session.RollbackToSavepoint();
+                    operation.Fail(exception);
+                    if (exception is SqliteException sqlite)
+                    {
+                        Log.WriteRefused(_logger, sqlite.SqliteErrorCode, sqlite);
+                    }
+                }
+            }
+
+            _session.Commit();
+        }
+        catch (Exception exception)
+        {
+            // The transaction itself failed (disk full, I/O error, ...): nothing of the batch is stored.
+            _session.Rollback();
+            Log.BatchFailed(_logger, batch.Count, exception);
+            foreach (var operation in executed)
+            {
+                operation.Fail(exception);
+            }
+
+            for (; next < batch.Count; next++)
+            {
+                batch[next].Fail(exception);
+            }
+
+            return;
+        }
+
+        Interlocked.Increment(ref _commits);
+        Interlocked.Add(ref _writes, executed.Count);
+        foreach (var operation in executed)
+        {
+            operation.Complete();
+        }
+    }
+
+    /// <summary>
+    /// Whether the batch transaction is still open after a failed statement. SQLite rolls back the whole
+    /// transaction on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM); then the batch as a whole fails.
+    /// </summary>
+    private bool TransactionSurvived() => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
+
+    /// <summary>Stops taking writes, finishes every write already queued, then returns.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        _session.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "SQLite refused one write of a batch (error {ErrorCode}); the other writes of the batch go on")]
+        public static partial void WriteRefused(ILogger logger, int errorCode, Exception exception);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "A batch of {Count} writes could not be committed to SQLite; every write of it failed")]
+        public static partial void BatchFailed(ILogger logger, int count, Exception exception);
+    }
+}

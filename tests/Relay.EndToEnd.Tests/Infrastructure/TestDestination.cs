@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Relay.EndToEnd.Tests.Infrastructure;
+
+/// <summary>A request a <see cref="TestDestination"/> received.</summary>
+public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At)
+{
+    public string Text => System.Text.Encoding.UTF8.GetString(Body);
+    public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
+}
+
+/// <summary>What a <see cref="TestDestination"/> answers.</summary>
+public sealed record Reply(int Status, string? Body = null, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan Delay = default)
+{
+    public static Reply Ok(string? body = "ok") => new(200, body);
+    public static Reply Status503 => new(503, "down");
+}
+
+/// <summary>
+/// A real HTTP server on 127.0.0.1 (Kestrel, a free port) that records every request and answers as the
+/// test says: a fixed reply, or a script of replies per path.
+/// </summary>
+public sealed class TestDestination : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<Reply>> _scripts = new();
+    private readonly ConcurrentDictionary<string, Reply> _defaults = new();
+    private Reply _default = Reply.Ok();
+
+    private TestDestination(WebApplication app) => _app = app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public IReadOnlyList<ReceivedRequest> Received => _received.ToArray();
+
+    public IReadOnlyList<ReceivedRequest> ReceivedAt(string path) => _received.Where(r => r.Path == path).ToArray();
+
+    public string Url(string path) => BaseUrl + path;
+
+    public static async Task<TestDestination> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var destination = new TestDestination(app);
+        app.Run(destination.HandleAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        destination.BaseUrl = address.TrimEnd('/');
+        return destination;
+    }
+
+    /// <summary>Every request to <paramref name="path"/> gets <paramref name="reply"/> (after any scripted replies).</summary>
+    public void Answer(string path, Reply reply) => _defaults[path] = reply;
+
+    /// <summary>The next requests to <paramref name="path"/> get these replies in order, then the path's default.</summary>
+    public void Script(string path, params Reply[] replies)
+    {
+        var queue = _scripts.GetOrAdd(path, _ => new ConcurrentQueue<Reply>());
+        foreach (var reply in replies)
+        {
+            queue.Enqueue(reply);
+        }
+    }
+
+    public void AnswerAll(Reply reply) => _default = reply;
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer);
+        var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var path = context.Request.Path.Value ?? "/";
+        _received.Enqueue(new ReceivedRequest(context.Request.Method, path, headers, buffer.ToArray(), DateTimeOffset.UtcNow));
+
+        var reply = _scripts.TryGetValue(path, out var queue) && queue.TryDequeue(out var scripted)
+            ? scripted
+            : _defaults.TryGetValue(path, out var fixedReply) ? fixedReply : _default;
+        if (reply.Delay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(reply.Delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        context.Response.StatusCode = reply.Status;
+        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        if (reply.Body is not null)
+        {
+            await context.Response.WriteAsync(reply.Body);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

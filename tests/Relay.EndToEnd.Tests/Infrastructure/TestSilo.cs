@@ -1,0 +1,128 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Relay.Silo.Hosting;
+
+namespace Relay.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// A real Relay silo in this test process: the same host as <c>src/Relay.Silo</c> (Kestrel on a free port
+/// of 127.0.0.1, Orleans, SQLite in a temporary folder), configured by the test.
+/// </summary>
+public sealed class TestSilo : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestSilo(WebApplication app, string dataPath, HttpClient client)
+    {
+        _app = app;
+        DataPath = dataPath;
+        Client = client;
+    }
+
+    public HttpClient Client { get; }
+
+    public string DataPath { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a silo; <paramref name="settings"/> are configuration keys such as <c>Relay:Destinations:billing:Address</c>.</summary>
+    public static async Task<TestSilo> StartAsync(IDictionary<string, string?> settings, string? dataPath = null)
+    {
+        dataPath ??= Path.Combine(Path.GetTempPath(), "relay-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataPath);
+        var all = new Dictionary<string, string?>
+        {
+            ["Relay:Storage:Provider"] = "Sqlite",
+            ["Relay:Storage:DataPath"] = dataPath,
+            // Tests run many silos; Normal is still crash-safe for a process (not for a power cut).
+            ["Relay:Storage:SqliteSynchronous"] = "Normal",
+            ["Relay:Cluster:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
+            ["Relay:Cluster:SiloPort"] = Ports.Free().ToString(),
+            ["Relay:Cluster:GatewayPort"] = Ports.Free().ToString(),
+            ["Relay:Scheduler:PollInterval"] = "00:00:00.100",
+            ["Relay:Scheduler:Shards"] = "4",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = dataPath,
+            EnvironmentName = "Test",
+        });
+        builder.Configuration.AddInMemoryCollection(all);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.AddRelay();
+        var app = builder.Build();
+        app.MapRelay();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
+        return new TestSilo(app, dataPath, client);
+    }
+
+    public Task<HttpResponseMessage> SendAsync(object message) => Client.PostAsJsonAsync("/messages", message);
+
+    public async Task<(HttpResponseMessage Response, JsonNode Body)> SendAndReadAsync(object message)
+    {
+        var response = await SendAsync(message);
+        return (response, await ReadAsync(response));
+    }
+
+    public async Task<JsonNode?> GetMessageAsync(string id)
+    {
+        var response = await Client.GetAsync($"/messages/{Uri.EscapeDataString(id)}");
+        return response.StatusCode == System.Net.HttpStatusCode.NotFound ? null : await ReadAsync(response);
+    }
+
+    /// <summary>Waits until the message has the status.</summary>
+    public Task<JsonNode?> WaitForStatusAsync(string id, string status, TimeSpan? timeout = null) =>
+        Eventually.Until(() => GetMessageAsync(id), m => (string?)m?["status"] == status, timeout, $"message {id} {status}");
+
+    public static async Task<JsonNode> ReadAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        try
+        {
+            return JsonNode.Parse(text) ?? throw new InvalidOperationException("null body");
+        }
+        catch (JsonException)
+        {
+            throw new InvalidOperationException($"Not JSON ({(int)response.StatusCode}): {text}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        try
+        {
+            await _app.StopAsync();
+        }
+        finally
+        {
+            await _app.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(DataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a dying thread: the temp folder is cleaned by the OS later.
+        }
+    }
+}
