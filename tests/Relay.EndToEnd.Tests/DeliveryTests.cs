@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Relay.EndToEnd.Tests.Infrastructure;
+using Relay.Testing;
 
 namespace Relay.EndToEnd.Tests;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Relay.Adapters;
 using Relay.Contracts;
+using Relay.Core;
 using Relay.Core.Delivery;
 using Relay.Core.Messages;
 using Relay.Core.Options;
@@ -31,9 +32,6 @@ internal sealed partial class DeliveryGrain(
     /// <summary>A Wake this early is taken as due: the scheduler and this grain read the same clock, but not at the same instant.</summary>
     private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Deliveries waiting longer than this leave memory until they are due (a 12-hour contract keeps nothing in memory).</summary>
-    private static readonly TimeSpan StayActiveFor = TimeSpan.FromMinutes(1);
-
     private readonly RelayOptions _options = options.Value;
 
     private DeliveryState S => state.State;
@@ -53,7 +51,7 @@ internal sealed partial class DeliveryGrain(
         }
 
         var destination = GetDestination(envelope.Destination);
-        var now = time.GetUtcNow();
+        var now = Now();
         state.State = new DeliveryState
         {
             MessageId = envelope.MessageId,
@@ -90,7 +88,6 @@ internal sealed partial class DeliveryGrain(
     {
         if (!state.RecordExists)
         {
-            DeactivateOnIdle();
             return;
         }
 
@@ -99,13 +96,11 @@ internal sealed partial class DeliveryGrain(
             await HandOverNotificationAsync();
         }
         else if (S.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry
-                 && S.DueAt is { } due && due <= time.GetUtcNow() + DueTolerance)
+                 && S.DueAt is { } due && due <= Now() + DueTolerance)
         {
             var destination = GetDestination(S.Destination);
             await AttemptAsync(destination, destination.Timeout);
         }
-
-        LeaveMemoryIfIdle();
     }
 
     public async Task<DeliveryView> Resubmit(ResubmitCommand command)
@@ -122,7 +117,7 @@ internal sealed partial class DeliveryGrain(
         }
 
         var destination = GetDestination(S.Destination);
-        var now = time.GetUtcNow();
+        var now = Now();
         var edits = new List<string>();
         if (command.Payload is not null)
         {
@@ -168,7 +163,6 @@ internal sealed partial class DeliveryGrain(
             await AttemptAsync(destination, destination.SyncTimeout);
         }
 
-        LeaveMemoryIfIdle();
         return S.ToView();
     }
 
@@ -186,7 +180,7 @@ internal sealed partial class DeliveryGrain(
                 $"The delivery of '{S.MessageId}' to '{S.Destination}' is {S.Status}; only a dead-lettered delivery can be discarded."));
         }
 
-        var now = time.GetUtcNow();
+        var now = Now();
         AddAudit(new AuditEntry
         {
             MessageId = S.MessageId,
@@ -203,7 +197,6 @@ internal sealed partial class DeliveryGrain(
         S.UpdatedAt = now;
         await WriteAsync();
         Log.Discarded(logger, S.MessageId, S.Destination, by ?? "anonymous");
-        LeaveMemoryIfIdle();
         return S.ToView();
     }
 
@@ -234,7 +227,7 @@ internal sealed partial class DeliveryGrain(
         }
 
         var elapsed = time.GetElapsedTime(started);
-        var now = time.GetUtcNow();
+        var now = Now();
         S.Attempts = attempt;
         S.UpdatedAt = now;
         S.ResponseStatusCode = result.StatusCode;
@@ -340,7 +333,7 @@ internal sealed partial class DeliveryGrain(
             Headers = [],
             CorrelationId = S.CorrelationId,
             ContentHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(payload)),
-            AcceptedAt = S.CompletedAt ?? time.GetUtcNow(),
+            AcceptedAt = S.CompletedAt ?? Now(),
             IsNotification = true,
         };
         var grain = GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(notify, id).ToString());
@@ -350,7 +343,7 @@ internal sealed partial class DeliveryGrain(
 
         S.NotificationPending = false;
         S.DueAt = null;
-        S.UpdatedAt = time.GetUtcNow();
+        S.UpdatedAt = Now();
         await WriteAsync();
     }
 
@@ -376,15 +369,6 @@ internal sealed partial class DeliveryGrain(
         }
     }
 
-    private void LeaveMemoryIfIdle()
-    {
-        var now = time.GetUtcNow();
-        if (S.DueAt is null || S.DueAt.Value - now > StayActiveFor)
-        {
-            DeactivateOnIdle();
-        }
-    }
-
     private DestinationOptions GetDestination(string name) =>
         _options.Destinations.TryGetValue(name, out var destination)
             ? destination
@@ -399,6 +383,9 @@ internal sealed partial class DeliveryGrain(
     }
 
     private string SiloName => silo.Name;
+
+    /// <summary>Times are kept to the millisecond, as the store keeps them, so a stored and a fresh answer agree.</summary>
+    private DateTimeOffset Now() => RelayClock.Now(time);
 
     private static partial class Log
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Relay.Core;
 using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Storage;
@@ -23,7 +24,7 @@ internal sealed class MessageGrain(IRelayStore store, IOptions<RelayOptions> opt
                 "Send new content with a new id; sending the same content again answers its state."));
         }
 
-        var acceptedAt = existing is { Deliveries.Count: > 0 } ? existing.Deliveries.Min(d => d.AcceptedAt) : time.GetUtcNow();
+        var acceptedAt = existing is { Deliveries.Count: > 0 } ? existing.Deliveries.Min(d => d.AcceptedAt) : RelayClock.Now(time);
         var deliveries = await Task.WhenAll(command.Destinations.Select(destination =>
         {
             var envelope = new DeliveryEnvelope
@@ -44,8 +45,6 @@ internal sealed class MessageGrain(IRelayStore store, IOptions<RelayOptions> opt
             return GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(destination, id).ToString()).Accept(envelope, attemptNow: true);
         }));
 
-        // Nothing to remember: the deliveries are the record. Free the memory for the next message.
-        DeactivateOnIdle();
         return new MessageView { Id = id, AcceptedAt = acceptedAt, Deliveries = deliveries, Repeated = existing is { Deliveries.Count: > 0 } };
     }
 }

@@ -92,7 +92,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 catch (Exception exception) when (TransactionSurvived())
                 {
                     // An ETag conflict or a statement SQLite refused: undo this operation only.
-                    _session.RollbackToSavepoint();
+                    _session.ReleaseSavepoint();
                     operation.Fail(exception);
                     if (exception is SqliteException sqlite)
                     {

@@ -37,7 +37,8 @@ public sealed class TestDeliveryState : IDeliveryProjection
     [Id(15)] public string? CorrelationId { get; set; }
     [Id(16)] public int Shard { get; set; }
 
-    public List<AuditEntry> Unsaved { get; set; } = [];
+    [NonSerialized]
+    public List<AuditEntry> Unsaved = [];
 
     public IReadOnlyList<AuditEntry> UnsavedAudit => Unsaved;
 

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Relay.Silo.Hosting;
 
-namespace Relay.EndToEnd.Tests.Infrastructure;
+namespace Relay.Testing;
 
 /// <summary>
 /// A real Relay silo in this test process: the same host as <c>src/Relay.Silo</c> (Kestrel on a free port

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Relay.EndToEnd.Tests.Infrastructure;
+namespace Relay.Testing;
 
 public static class Ports
 {

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Relay.EndToEnd.Tests.Infrastructure;
+namespace Relay.Testing;
 
 /// <summary>A request a <see cref="TestDestination"/> received.</summary>
 public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Relay.EndToEnd.Tests.Infrastructure;
+namespace Relay.Testing;
 
 /// <summary>Waits for a condition with a deadline: the tests' only way to wait.</summary>
 public static class Eventually
