@@ -76,7 +76,7 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
 
         if (after is not null)
         {
-            sql.Append(" AND (accepted_at < $after_at OR (accepted_at = $after_at AND message_id < $after_id))");
+            sql.Append(" AND (accepted_at, message_id) < ($after_at, $after_id)");
         }
 
         sql.Append(" ORDER BY accepted_at DESC, message_id DESC LIMIT $limit");
@@ -121,11 +121,17 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
                 keys.RemoveAt(keys.Count - 1);
             }
 
-            var deliveries = await ReadDeliveriesAsync(connection, transaction, keys.Select(k => k.MessageId).Distinct(StringComparer.Ordinal).ToArray(), cancellationToken)
+            var next = hasMore ? keys[^1].ToString() : null;
+
+            // Only a message whose deliveries disagree on accepted_at could appear twice; show it once.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            keys.RemoveAll(k => !seen.Add(k.MessageId));
+
+            var deliveries = await ReadDeliveriesAsync(connection, transaction, keys.Select(k => k.MessageId).ToArray(), cancellationToken)
                 .ConfigureAwait(false);
             var byMessage = deliveries.ToLookup(d => d.MessageId, StringComparer.Ordinal);
             var items = keys.Select(k => new StoredMessage(k.MessageId, byMessage[k.MessageId].ToArray(), [])).ToArray();
-            return new StoredMessagePage(items, hasMore ? keys[^1].ToString() : null);
+            return new StoredMessagePage(items, next);
         }
     }
 

@@ -111,7 +111,7 @@ internal static class MessageEndpoints
             {
                 page = await store.ListMessagesAsync(new MessageQuery { Status = status, Destination = destination, Limit = limit, Cursor = cursor }, cancellationToken);
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or ArgumentException)
             {
                 return Problems.Of(400, "'cursor' is not a cursor this API gave.", "Use the 'next' value of the previous page as it is.");
             }

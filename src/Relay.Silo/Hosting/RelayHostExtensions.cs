@@ -1,6 +1,4 @@
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Configuration.CommandLine;
-using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Json;
 using Orleans.Configuration;
 using Relay.Adapters;
@@ -112,37 +110,60 @@ public static class RelayHostExtensions
         // Insert the file before the environment variables and the command line, which still win over it.
         var source = new JsonConfigurationSource { Path = full, Optional = false, ReloadOnChange = false };
         source.ResolveFileProvider();
+        // Right after the last JSON file (appsettings.{Environment}.json): above the shipped settings,
+        // below the environment variables and the command line, which still win over it.
         var sources = builder.Configuration.Sources;
-        var index = -1;
-        for (var i = 0; i < sources.Count; i++)
+        var index = sources.Count;
+        for (var i = sources.Count - 1; i >= 0; i--)
         {
-            if (sources[i] is EnvironmentVariablesConfigurationSource { Prefix: null or "" } or CommandLineConfigurationSource)
+            if (sources[i] is JsonConfigurationSource)
             {
-                index = i;
+                index = i + 1;
                 break;
             }
         }
 
-        if (index < 0)
-        {
-            sources.Add(source);
-        }
-        else
-        {
-            sources.Insert(index, source);
-        }
+        sources.Insert(index, source);
     }
 
     private static RelayOptions Bind(IConfigurationSection section)
     {
+        var problems = new List<string>();
+        RelayOptions? options = null;
         try
         {
-            return section.Get<RelayOptions>() ?? new RelayOptions();
+            options = section.Get<RelayOptions>();
         }
         catch (InvalidOperationException ex)
         {
             // The binder names the key and the value that did not convert.
-            throw new RelayConfigurationException([ex.Message]);
+            problems.Add(ex.Message);
+        }
+
+        // Inside a dictionary the binder drops an entry it cannot convert instead of failing: bind each
+        // contract and destination on its own, so that a bad value is reported instead of the entry vanishing.
+        CheckEntries<RetryContractOptions>(section.GetSection(nameof(RelayOptions.Contracts)), problems);
+        CheckEntries<DestinationOptions>(section.GetSection(nameof(RelayOptions.Destinations)), problems);
+        if (problems.Count > 0)
+        {
+            throw new RelayConfigurationException(problems);
+        }
+
+        return options ?? new RelayOptions();
+    }
+
+    private static void CheckEntries<T>(IConfigurationSection parent, List<string> problems)
+    {
+        foreach (var child in parent.GetChildren())
+        {
+            try
+            {
+                child.Get<T>();
+            }
+            catch (InvalidOperationException ex)
+            {
+                problems.Add(ex.Message);
+            }
         }
     }
 }

@@ -51,6 +51,8 @@ internal sealed class WriteGrainState(
             $outcome, $code, $error, $body, $actor, $detail)
         """;
 
+    public override string Describe() => $"state '{stateName}' of grain {grainId}";
+
     protected override long Run(WriterSession session)
     {
         var version = session.NextVersion();

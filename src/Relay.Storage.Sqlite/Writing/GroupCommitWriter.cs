@@ -61,7 +61,21 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 batch.Add(operation);
             }
 
-            ExecuteBatch(batch);
+            try
+            {
+                ExecuteBatch(batch);
+            }
+            catch (Exception exception)
+            {
+                // A defect of the writer itself: fail what is left of the batch, but keep the loop alive,
+                // or every later write would wait forever.
+                Log.WriterFault(_logger, exception);
+                foreach (var operation in batch)
+                {
+                    operation.Fail(exception);
+                }
+            }
+
             batch.Clear();
         }
     }
@@ -92,11 +106,12 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 catch (Exception exception) when (TransactionSurvived())
                 {
                     // An ETag conflict or a statement SQLite refused: undo this operation only.
-                    _session.ReleaseSavepoint();
+                    _session.RollbackToSavepoint();
                     operation.Fail(exception);
                     if (exception is SqliteException sqlite)
                     {
-                        Log.WriteRefused(_logger, sqlite.SqliteErrorCode, sqlite);
+                        // The caller gets the exception (and Orleans logs it with the grain): a trace suffices here.
+                        Log.WriteRefused(_logger, operation.Describe(), sqlite.SqliteErrorCode, sqlite);
                     }
                 }
             }
@@ -145,10 +160,13 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "SQLite refused one write of a batch (error {ErrorCode}); the other writes of the batch go on")]
-        public static partial void WriteRefused(ILogger logger, int errorCode, Exception exception);
+        [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "SQLite refused the write of {Target} (error {ErrorCode}); the other writes of its batch go on")]
+        public static partial void WriteRefused(ILogger logger, string target, int errorCode, Exception exception);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "A batch of {Count} writes could not be committed to SQLite; every write of it failed")]
         public static partial void BatchFailed(ILogger logger, int count, Exception exception);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "The SQLite writer failed outside of a transaction; the writes of the batch failed")]
+        public static partial void WriterFault(ILogger logger, Exception exception);
     }
 }

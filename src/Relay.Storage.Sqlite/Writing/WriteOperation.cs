@@ -11,6 +11,9 @@ internal abstract class WriteOperation(CancellationToken cancellationToken)
 
     public abstract void Execute(WriterSession session);
 
+    /// <summary>What this operation writes, for the log.</summary>
+    public virtual string Describe() => GetType().Name;
+
     /// <summary>The batch committed: hand the result of <see cref="Execute"/> to the caller.</summary>
     public abstract void Complete();
 

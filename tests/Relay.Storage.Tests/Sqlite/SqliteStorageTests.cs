@@ -64,6 +64,33 @@ public sealed class SqliteStorageTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Writers_that_keep_writing_share_commits()
+    {
+        const int writers = 64, writesEach = 20;
+        await using var host = SqliteTestHost.Open(NewFolder());
+        var storage = host.Storage;
+        var commitsBefore = host.Database.Commits;
+
+        // Like delivery grains: each awaits its write before making the next one.
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(async w =>
+        {
+            await Task.Yield();
+            var grainId = GrainId.Create("test", "writer-" + w);
+            var state = new GrainState<CounterState>(new CounterState());
+            for (var i = 0; i < writesEach; i++)
+            {
+                state.State!.Count = i;
+                await storage.GrainStorage.WriteStateAsync("state", grainId, state);
+            }
+        }));
+
+        var commits = host.Database.Commits - commitsBefore;
+        const int writes = writers * writesEach;
+        output.WriteLine($"{writers} writers x {writesEach} sequential writes = {writes} writes took {commits} commits ({(double)commits / writes:0.###} commits per write).");
+        Assert.True(commits < writes, $"{writes} writes took {commits} commits.");
+    }
+
+    [Fact]
     public async Task A_conflict_inside_a_batch_fails_that_write_only()
     {
         await using var host = SqliteTestHost.Open(NewFolder());

@@ -1,0 +1,152 @@
+using System.Net;
+using Relay.Testing;
+
+namespace Relay.Silo.Tests;
+
+/// <summary>
+/// The real silo process with bad configuration stops at start-up with exit code 2 and a line on stderr that names
+/// the key; <c>--config FILE</c> is read, below the command line and above appsettings.json.
+/// </summary>
+public sealed class ConfigurationTests
+{
+    private const string Destination = "--Relay:Destinations:x:Address=http://127.0.0.1:1/";
+
+    public static TheoryData<string, string[]> BadSettings => new()
+    {
+        // the key the error names, the command line
+        { "Relay:Destinations:x:Contract", [Destination, "--Relay:Destinations:x:Contract=nope"] },
+        { "Relay:Destinations:x:Notify", [Destination, "--Relay:Destinations:x:Notify=ghost"] },
+        { "Relay:Topics:t:0", [Destination, "--Relay:Topics:t:0=ghost"] },
+        { "Relay:Contracts:c:MaxAttempts", ["--Relay:Contracts:c:MaxAttempts=0"] },
+        { "Relay:Destinations:x:Address", ["--Relay:Destinations:x:Address=not a uri"] },
+        { "Relay:Audit:Retention", ["--Relay:Audit:Retention=abc"] },
+        { "Relay:Limits:MaxPayloadBytes", ["--Relay:Limits:MaxPayloadBytes=big"] },
+        // Values inside a named contract or destination: the binder drops an entry it cannot convert, silently.
+        { "Relay:Contracts:c:Delay", ["--Relay:Contracts:c:Delay=abc"] },
+        { "Relay:Contracts:c:MaxAttempts", ["--Relay:Contracts:c:MaxAttempts=many"] },
+        { "Relay:Destinations:x:SyncTimeout", [Destination, "--Relay:Destinations:x:SyncTimeout=abc"] },
+        { "Relay:Storage:Provider", ["--Relay:Storage:Provider=Oracle"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSettings))]
+    public async Task A_bad_setting_stops_the_silo_with_exit_code_2_naming_the_key(string key, string[] args)
+    {
+        await using var silo = SiloProcess.Start(SiloProcess.NewWorkingDirectory(), args);
+
+        await AssertStopsNamingAsync(silo, key);
+    }
+
+    [Fact]
+    public async Task The_config_file_is_read()
+    {
+        var folder = SiloProcess.NewWorkingDirectory();
+        var file = Path.Combine(folder, "relay.json");
+        await File.WriteAllTextAsync(file, """
+            { "Relay": { "Destinations": { "fromfile": { "Address": "http://127.0.0.1:1/", "Contract": "missing" } } } }
+            """);
+
+        await using var silo = SiloProcess.Start(folder, "--config", file);
+
+        await AssertStopsNamingAsync(silo, "Relay:Destinations:fromfile:Contract");
+    }
+
+    [Fact]
+    public async Task A_relative_config_path_is_read_from_the_working_folder()
+    {
+        var folder = SiloProcess.NewWorkingDirectory();
+        await File.WriteAllTextAsync(Path.Combine(folder, "relay.json"), """
+            { "Relay": { "Contracts": { "fromfile": { "MaxAttempts": 0 } } } }
+            """);
+
+        await using var silo = SiloProcess.Start(folder, "--config", "relay.json");
+
+        await AssertStopsNamingAsync(silo, "Relay:Contracts:fromfile:MaxAttempts");
+    }
+
+    [Fact]
+    public async Task A_missing_config_file_stops_the_silo_naming_it()
+    {
+        var folder = SiloProcess.NewWorkingDirectory();
+
+        await using var silo = SiloProcess.Start(folder, "--config", "absent.json");
+
+        await AssertStopsNamingAsync(silo, "absent.json");
+    }
+
+    [Fact]
+    public async Task A_command_line_value_wins_over_the_config_file_that_was_good()
+    {
+        var folder = SiloProcess.NewWorkingDirectory();
+        var file = Path.Combine(folder, "relay.json");
+        await File.WriteAllTextAsync(file, """
+            { "Relay": { "Contracts": { "c": { "MaxAttempts": 3, "Delay": "00:00:01" } } } }
+            """);
+
+        await using var silo = SiloProcess.Start(folder, "--config", file, "--Relay:Contracts:c:MaxAttempts=0");
+
+        await AssertStopsNamingAsync(silo, "Relay:Contracts:c:MaxAttempts");
+    }
+
+    [Fact]
+    public async Task A_command_line_value_wins_over_the_config_file_that_was_bad_and_the_silo_starts()
+    {
+        var folder = SiloProcess.NewWorkingDirectory();
+        var file = Path.Combine(folder, "relay.json");
+        await File.WriteAllTextAsync(file, """
+            { "Relay": { "Contracts": { "c": { "MaxAttempts": 0, "Delay": "00:00:01" } } } }
+            """);
+
+        await using var silo = SiloProcess.Start(folder, "--config", file, "--Relay:Contracts:c:MaxAttempts=3");
+
+        await AssertReadyAsync(silo);
+    }
+
+    [Fact]
+    public async Task The_config_file_wins_over_appsettings_json()
+    {
+        // The working folder is the content root: its appsettings.json is read, and --config is "one more file" over it.
+        var folder = SiloProcess.NewWorkingDirectory();
+        await File.WriteAllTextAsync(Path.Combine(folder, "appsettings.json"), """
+            { "Relay": { "Contracts": { "c": { "MaxAttempts": 3, "Delay": "00:00:01" } } } }
+            """);
+        var file = Path.Combine(folder, "relay.json");
+        await File.WriteAllTextAsync(file, """
+            { "Relay": { "Contracts": { "c": { "MaxAttempts": 0 } } } }
+            """);
+
+        await using var silo = SiloProcess.Start(folder, "--config", file);
+
+        await AssertStopsNamingAsync(silo, "Relay:Contracts:c:MaxAttempts");
+    }
+
+    [Fact]
+    public async Task A_good_configuration_starts_and_is_Ready()
+    {
+        await using var silo = SiloProcess.Start(SiloProcess.NewWorkingDirectory(),
+            Destination, "--Relay:Destinations:x:Contract=c", "--Relay:Contracts:c:MaxAttempts=2", "--Relay:Topics:t:0=x");
+
+        await AssertReadyAsync(silo);
+    }
+
+    private static async Task AssertStopsNamingAsync(SiloProcess silo, string key)
+    {
+        var exitCode = await silo.ExitCodeOrReadyAsync();
+
+        Assert.True(exitCode is not null, $"The silo started and is Ready; expected it to refuse '{key}'.{Environment.NewLine}{silo}");
+        Assert.True(exitCode == 2, $"Exit code {exitCode}, expected 2.{Environment.NewLine}{silo}");
+        var lines = silo.StandardError.Split(Environment.NewLine);
+        Assert.True(lines.Any(l => l.Contains(key, StringComparison.Ordinal)), $"No line on stderr names '{key}'.{Environment.NewLine}{silo}");
+    }
+
+    private static async Task AssertReadyAsync(SiloProcess silo)
+    {
+        var exitCode = await silo.ExitCodeOrReadyAsync();
+
+        Assert.True(exitCode is null, $"The silo exited with {exitCode}.{Environment.NewLine}{silo}");
+        using var response = await silo.GetAsync("/health");
+        var body = await TestSilo.ReadAsync(response);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Ready", (string?)body["status"]);
+    }
+}
