@@ -34,7 +34,7 @@ public sealed class TestSilo : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a silo; <paramref name="settings"/> are configuration keys such as <c>Relay:Destinations:billing:Address</c>.</summary>
-    public static async Task<TestSilo> StartAsync(IDictionary<string, string?> settings, string? dataPath = null)
+    public static async Task<TestSilo> StartAsync(IDictionary<string, string?> settings, string? dataPath = null, ILoggerProvider? logs = null)
     {
         dataPath ??= Path.Combine(Path.GetTempPath(), "relay-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataPath);
@@ -63,7 +63,14 @@ public sealed class TestSilo : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(all);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        if (logs is null)
+        {
+            builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        }
+        else
+        {
+            builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
+        }
         builder.AddRelay();
         var app = builder.Build();
         app.MapRelay();
@@ -71,6 +78,14 @@ public sealed class TestSilo : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
         return new TestSilo(app, dataPath, client);
+    }
+
+    /// <summary>Waits until every retry scheduler has registered its reminder (they start just after the silo).</summary>
+    public async Task WaitForSchedulersAsync()
+    {
+        var reminders = Services.GetRequiredService<Orleans.IReminderTable>();
+        var shards = Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Relay.Core.Options.RelayOptions>>().Value.Scheduler.Shards;
+        await Eventually.Until(async () => (await reminders.ReadRows(0, 0)).Reminders.Count, n => n >= shards, what: "retry schedulers registered");
     }
 
     public Task<HttpResponseMessage> SendAsync(object message) => Client.PostAsJsonAsync("/messages", message);

@@ -22,6 +22,9 @@ public sealed record DeliveryEnvelope
     [Id(11)] public required DateTimeOffset AcceptedAt { get; init; }
     /// <summary>True for a final notification: it never notifies in turn.</summary>
     [Id(12)] public bool IsNotification { get; init; }
+
+    /// <summary>Ids only: Orleans traces messages with ToString, and payloads and headers must not reach logs.</summary>
+    public override string ToString() => $"DeliveryEnvelope {{ {Destination}/{MessageId} }}";
 }
 
 /// <summary>A delivery as the API shows it.</summary>
@@ -40,6 +43,9 @@ public sealed record DeliveryView
     [Id(9)] public required DateTimeOffset AcceptedAt { get; init; }
     [Id(10)] public DateTimeOffset? CompletedAt { get; init; }
     [Id(11)] public required string ContentHash { get; init; }
+
+    /// <summary>No response body or headers: Orleans traces messages with ToString.</summary>
+    public override string ToString() => $"DeliveryView {{ {Destination}/{MessageId} {Status} after {Attempts} attempts }}";
 }
 
 /// <summary>An operator's resubmit of one delivery.</summary>
@@ -56,4 +62,7 @@ public sealed record ResubmitCommand
     [Id(3)] public bool AttemptNow { get; init; }
     /// <summary>The delivery was named explicitly: an InRetry one may then be resubmitted too.</summary>
     [Id(4)] public bool Named { get; init; }
+
+    /// <summary>No payload: Orleans traces messages with ToString.</summary>
+    public override string ToString() => $"ResubmitCommand {{ by {By}, payload edited: {Payload is not null}, contract: {Contract} }}";
 }

@@ -28,6 +28,9 @@ public sealed record SendCommand
     [Id(9)] public string? OrderingKey { get; init; }
     [Id(10)] public string? CorrelationId { get; init; }
     [Id(11)] public required string ContentHash { get; init; }
+
+    /// <summary>Ids only: Orleans traces messages with ToString, and payloads and headers must not reach logs.</summary>
+    public override string ToString() => $"SendCommand {{ {Id} to {string.Join(", ", Destinations)} }}";
 }
 
 [GenerateSerializer, Immutable]
@@ -38,4 +41,6 @@ public sealed record MessageView
     [Id(2)] public required DeliveryView[] Deliveries { get; init; }
     /// <summary>True when this send repeated an earlier one with the same id and content.</summary>
     [Id(3)] public bool Repeated { get; init; }
+
+    public override string ToString() => $"MessageView {{ {Id}: {string.Join(", ", Deliveries.Select(d => d.ToString()))} }}";
 }
