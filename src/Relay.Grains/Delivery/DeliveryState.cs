@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Relay.Contracts;
 using Relay.Core.Messages;
 using Relay.Core.Storage;
@@ -54,7 +55,11 @@ public sealed class DeliveryState : IDeliveryProjection
 
     IReadOnlyList<AuditEntry> IDeliveryProjection.UnsavedAudit => PendingAudit;
 
+    [JsonIgnore]
     public DeliveryKey Key => new(Destination, MessageId);
+
+    /// <summary>The delivery's shard (written into the JSON form for stores that project it in SQL).</summary>
+    public int Shard => Key.Shard;
 
     public DeliveryRow ToRow() => new()
     {
