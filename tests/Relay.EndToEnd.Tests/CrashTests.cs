@@ -25,11 +25,8 @@ public sealed class CrashTests : IAsyncLifetime
         }
     }
 
-    private string[] Args(int siloPort, int gatewayPort) =>
+    private string[] Args() =>
     [
-        $"--Relay:Storage:DataPath={Path.Combine(_workDir, "data")}",
-        $"--Relay:Cluster:SiloPort={siloPort}",
-        $"--Relay:Cluster:GatewayPort={gatewayPort}",
         "--Relay:Scheduler:PollInterval=00:00:00.100",
         "--Relay:Contracts:steady:MaxAttempts=100",
         "--Relay:Contracts:steady:Delay=00:00:00.500",
@@ -38,7 +35,8 @@ public sealed class CrashTests : IAsyncLifetime
         "--Relay:Destinations:orders:SyncTimeout=00:00:01",
         $"--Relay:Destinations:slow:Address={_destination.Url("/slow")}",
         "--Relay:Destinations:slow:Contract=steady",
-        "--Relay:Destinations:slow:SyncTimeout=00:00:30",
+        "--Relay:Destinations:slow:SyncTimeout=00:00:05",
+        "--Relay:Scheduler:RecoveryGrace=00:00:02",
         "--Relay:Samples:Enabled=false",
         "--Logging:LogLevel:Default=Warning",
     ];
@@ -46,12 +44,11 @@ public sealed class CrashTests : IAsyncLifetime
     [Fact]
     public async Task After_kill_9_and_a_restart_every_accepted_delivery_is_attempted_again_and_delivered()
     {
-        int siloPort = Ports.Free(), gatewayPort = Ports.Free(), httpPort = Ports.Free();
         _destination.Answer("/orders", Reply.Status503);
         const int count = 200;
         var accepted = new List<string>();
 
-        await using (var silo = await SiloProcess.StartAsync(_workDir, Args(siloPort, gatewayPort), httpPort: httpPort))
+        await using (var silo = await SiloProcess.StartAsync(_workDir, Args()))
         {
             var sends = Enumerable.Range(0, count).Select(async i =>
             {
@@ -71,7 +68,7 @@ public sealed class CrashTests : IAsyncLifetime
 
         _destination.Answer("/orders", Reply.Ok());
         var before = _destination.ReceivedAt("/orders").Count;
-        await using var restarted = await SiloProcess.StartAsync(_workDir, Args(siloPort, gatewayPort), httpPort: httpPort);
+        await using var restarted = await SiloProcess.StartAsync(_workDir, Args());
 
         foreach (var id in accepted)
         {
@@ -85,11 +82,10 @@ public sealed class CrashTests : IAsyncLifetime
     [Fact]
     public async Task A_kill_during_the_first_attempt_loses_nothing_that_was_acknowledged_as_accepted()
     {
-        int siloPort = Ports.Free(), gatewayPort = Ports.Free(), httpPort = Ports.Free();
         // The destination holds the first attempt open; the sender is waiting for its answer when the silo dies.
         _destination.Answer("/slow", new Reply(200, "late", Delay: TimeSpan.FromSeconds(20)));
 
-        await using (var silo = await SiloProcess.StartAsync(_workDir, Args(siloPort, gatewayPort), httpPort: httpPort))
+        await using (var silo = await SiloProcess.StartAsync(_workDir, Args()))
         {
             var send = silo.Client.PostAsJsonAsync("/messages", new { id = "mid-attempt", destination = "slow", payload = "p" });
             await Eventually.Until(() => _destination.ReceivedAt("/slow").Count >= 1, what: "first attempt started");
@@ -98,7 +94,7 @@ public sealed class CrashTests : IAsyncLifetime
         }
 
         _destination.Answer("/slow", Reply.Ok());
-        await using var restarted = await SiloProcess.StartAsync(_workDir, Args(siloPort, gatewayPort), httpPort: httpPort);
+        await using var restarted = await SiloProcess.StartAsync(_workDir, Args());
 
         // The message was stored before the attempt: the restarted silo attempts it again by itself.
         await Eventually.Until(async () => await StatusAsync(restarted, "mid-attempt"), s => s == "Delivered", TimeSpan.FromSeconds(90), "mid-attempt delivered");
