@@ -34,6 +34,7 @@ public static class RelayGrainsExtensions
         // Orleans's own binary serializer for Relay's grain state: compact, fast, and it round-trips
         // [GenerateSerializer] types exactly (the silo's default JSON serializer does not).
         services.AddKeyedSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>(RelayStorage.Name);
+        services.AddSingleton<Destinations.DestinationRateLimiter>();
         services.AddSingleton<SchedulerKeepAlive>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SchedulerKeepAlive>());
         services.AddHostedService<AuditPurge>();

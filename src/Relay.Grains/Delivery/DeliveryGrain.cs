@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Orleans.Runtime;
 using Relay.Adapters;
 using Relay.Contracts;
@@ -12,6 +13,7 @@ using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Retry;
 using Relay.Core.Storage;
+using Relay.Grains.Destinations;
 
 namespace Relay.Grains.Delivery;
 
@@ -21,10 +23,13 @@ namespace Relay.Grains.Delivery;
 /// notification. Every state transition is one write of its state (one commit); the retry schedule is the
 /// <see cref="DeliveryState.DueAt"/> column that the retry schedulers poll.
 /// </summary>
+// Random placement spreads deliveries evenly over the silos: a backlog woken by the schedulers is worked by every silo.
+[RandomPlacement]
 internal sealed partial class DeliveryGrain(
     [PersistentState("delivery", RelayStorage.Name)] IPersistentState<DeliveryState> state,
     IOptions<RelayOptions> options,
     ProtocolAdapters adapters,
+    DestinationRateLimiter rateLimiter,
     TimeProvider time,
     ILocalSiloDetails silo,
     ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain
@@ -78,7 +83,7 @@ internal sealed partial class DeliveryGrain(
 
         if (attemptNow)
         {
-            await AttemptAsync(destination, destination.SyncTimeout);
+            await FirstAttemptAsync(destination);
         }
 
         return S.ToView();
@@ -99,8 +104,29 @@ internal sealed partial class DeliveryGrain(
                  && S.DueAt is { } due && due <= Now() + DueTolerance)
         {
             var destination = GetDestination(S.Destination);
-            await AttemptAsync(destination, destination.Timeout);
+            // Without a token (the destination's MaxPerSecond is used up) the row stays due: the scheduler comes back.
+            if (await rateLimiter.WaitAsync(S.Destination, destination, TimeSpan.FromSeconds(5)))
+            {
+                await AttemptAsync(destination, destination.Timeout);
+            }
         }
+    }
+
+    /// <summary>
+    /// The attempt made within the sender's request. When the destination's rate limit leaves no token within
+    /// half the SyncTimeout, the delivery stays Pending and is handed to the scheduler at once.
+    /// </summary>
+    private async Task FirstAttemptAsync(DestinationOptions destination)
+    {
+        if (await rateLimiter.WaitAsync(S.Destination, destination, destination.SyncTimeout / 2))
+        {
+            await AttemptAsync(destination, destination.SyncTimeout);
+            return;
+        }
+
+        S.DueAt = Now();
+        S.UpdatedAt = S.DueAt.Value;
+        await WriteAsync();
     }
 
     public async Task<DeliveryView> Resubmit(ResubmitCommand command)
@@ -160,7 +186,7 @@ internal sealed partial class DeliveryGrain(
 
         if (command.AttemptNow)
         {
-            await AttemptAsync(destination, destination.SyncTimeout);
+            await FirstAttemptAsync(destination);
         }
 
         return S.ToView();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Relay.Core;
 using Relay.Core.Messages;
 using Relay.Core.Options;
@@ -7,6 +8,8 @@ using Relay.Grains.Delivery;
 
 namespace Relay.Grains.Messages;
 
+// On the silo that took the request: it only fans out, so a hop elsewhere would buy nothing.
+[PreferLocalPlacement]
 internal sealed class MessageGrain(IRelayStore store, IOptions<RelayOptions> options, TimeProvider time) : Grain, IMessageGrain
 {
     private readonly RelayOptions _options = options.Value;

@@ -1,0 +1,35 @@
+using System.Net;
+using Relay.Testing;
+
+namespace Relay.EndToEnd.Tests;
+
+public sealed class RateLimitTests
+{
+    [Fact]
+    public async Task MaxPerSecond_holds_for_first_attempts_and_retries_and_every_message_arrives()
+    {
+        await using var destination = await TestDestination.StartAsync();
+        await using var silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        {
+            ["Relay:Destinations:limited:Address"] = destination.Url("/limited"),
+            ["Relay:Destinations:limited:MaxPerSecond"] = "20",
+            ["Relay:Destinations:limited:SyncTimeout"] = "00:00:01",
+        });
+        const int count = 80;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, count).Select(i =>
+            silo.SendAsync(new { id = $"rate-{i}", destination = "limited", payload = "p" })));
+
+        // Those that found no token within half the SyncTimeout are accepted as Pending and sent later.
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted, a.StatusCode.ToString()));
+        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.Accepted);
+        await Eventually.Until(() => destination.ReceivedAt("/limited").Select(r => r.Header("Idempotency-Key")).Distinct().Count() == count,
+            TimeSpan.FromSeconds(30), "every message arrived");
+
+        var at = destination.ReceivedAt("/limited").Select(r => r.At).Order().ToArray();
+        var busiestSecond = at.Select(start => at.Count(t => t >= start && t < start.AddSeconds(1))).Max();
+        // A tenth of a second's worth of tokens may be banked; 10% over the limit at most.
+        Assert.True(busiestSecond <= 22, $"{busiestSecond} requests within one second; the limit is 20");
+        Assert.Equal(count, at.Length);
+    }
+}
