@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using Orleans.Runtime;
-using Orleans.Storage;
 using Relay.Grains.Scheduling;
 
 namespace Relay.Grains;
@@ -31,9 +30,6 @@ public static class RelayGrainsExtensions
         });
         var services = silo.Services;
         services.TryAddSingleton(TimeProvider.System);
-        // Orleans's own binary serializer for Relay's grain state: compact, fast, and it round-trips
-        // [GenerateSerializer] types exactly (the silo's default JSON serializer does not).
-        services.AddKeyedSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>(RelayStorage.Name);
         services.AddSingleton<Destinations.DestinationRateLimiter>();
         services.AddSingleton<SchedulerKeepAlive>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SchedulerKeepAlive>());

@@ -30,6 +30,8 @@ public sealed class StorageOptions
     public string? ConnectionString { get; set; }
     /// <summary>Apply the schema scripts at start-up.</summary>
     public bool Migrate { get; set; }
+    /// <summary>Most database connections one silo opens (cluster only); mind PostgreSQL's max_connections.</summary>
+    public int MaxPoolSize { get; set; } = 50;
     /// <summary>
     /// SQLite <c>synchronous</c> mode. <c>Full</c> (default) makes every commit survive a power loss;
     /// <c>Normal</c> survives a process crash but may lose the last commits on power loss.
@@ -43,6 +45,8 @@ public sealed class RelayClusterOptions
     public string ServiceId { get; set; } = "relay";
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
+    /// <summary>The address other silos and clients reach this silo at (cluster only). Loopback suits one machine.</summary>
+    public string AdvertisedIP { get; set; } = "127.0.0.1";
 }
 
 /// <summary>A named retry policy: how many attempts, how far apart.</summary>

@@ -76,9 +76,14 @@ public static partial class RelayOptionsValidator
                 errors.Add($"{key}:ConnectionString is required when {key}:Provider is AdoNet.");
             }
 
-            if (string.IsNullOrWhiteSpace(storage.Invariant))
+            if (!string.Equals(storage.Invariant, "Npgsql", StringComparison.OrdinalIgnoreCase))
             {
-                errors.Add($"{key}:Invariant is required when {key}:Provider is AdoNet (for example Npgsql).");
+                errors.Add($"{key}:Invariant is '{Shorten(storage.Invariant ?? "")}'; Relay's cluster runs on PostgreSQL: use Npgsql.");
+            }
+
+            if (storage.MaxPoolSize is < 1 or > 1000)
+            {
+                errors.Add($"{key}:MaxPoolSize is {storage.MaxPoolSize}; it must be between 1 and 1000 (and the silos' sum below PostgreSQL's max_connections).");
             }
         }
         else if (string.IsNullOrWhiteSpace(storage.DataPath))
@@ -108,6 +113,11 @@ public static partial class RelayOptionsValidator
         if (string.IsNullOrWhiteSpace(cluster.ServiceId))
         {
             errors.Add($"{key}:ServiceId is empty.");
+        }
+
+        if (!System.Net.IPAddress.TryParse(cluster.AdvertisedIP, out _))
+        {
+            errors.Add($"{key}:AdvertisedIP is '{Shorten(cluster.AdvertisedIP ?? "")}'; it must be an IP address (the one other silos reach this silo at).");
         }
 
         CheckPort($"{key}:SiloPort", cluster.SiloPort, errors);

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Relay.Core.Messages;
 using Relay.Grains;
 
@@ -27,21 +26,16 @@ internal static class Problems
         {
             return From(ex.ToError());
         }
-        catch (Exception ex) when (IsUnavailable(ex))
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Storage down, a silo lost, a grain call timed out: the caller cannot know whether its request took
+            // effect, and a retry with the same id is safe. Logged once, with the message id.
             Log.Unavailable(logger, ex, messageId ?? "-");
             return Of(StatusCodes.Status503ServiceUnavailable,
-                "Relay cannot reach its storage right now.",
+                "Relay could not confirm this request: its storage or cluster is unavailable right now.",
                 "Nothing was confirmed. Send the same request again later; a message with the same id is never stored twice.");
         }
     }
-
-    private static bool IsUnavailable(Exception ex) => ex switch
-    {
-        DbException or TimeoutException or OrleansException or InvalidOperationException { InnerException: DbException } => true,
-        AggregateException aggregate => aggregate.InnerExceptions.All(IsUnavailable),
-        _ => ex.InnerException is { } inner && IsUnavailable(inner),
-    };
 }
 
 internal static partial class Log

@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Configuration.Json;
+using System.Net;
 using Orleans.Configuration;
+using Orleans.Storage;
+using Relay.Storage.AdoNet;
 using Relay.Adapters;
 using Relay.Core.Options;
 using Relay.Grains;
@@ -64,12 +67,18 @@ public static class RelayHostExtensions
             {
                 silo.UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort,
                     serviceId: options.Cluster.ServiceId, clusterId: options.Cluster.ClusterId);
+                // Orleans's own binary serializer for the delivery state: compact, fast, and exact for
+                // [GenerateSerializer] types (the silo's default JSON serializer is not).
+                silo.Services.AddKeyedSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>(RelayStorage.Name);
                 silo.Services.AddRelaySqliteStorage(options.Storage.DataPath, options.Storage.SqliteSynchronous);
             }
             else
             {
-                throw new RelayConfigurationException(
-                    [$"Relay:Storage:Provider '{options.Storage.Provider}' is not available in this build; use Sqlite."]);
+                // The cluster: membership, reminders and grain state in PostgreSQL through Orleans's ADO.NET providers.
+                var advertised = IPAddress.Parse(options.Cluster.AdvertisedIP);
+                silo.ConfigureEndpoints(advertised, options.Cluster.SiloPort, options.Cluster.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+                silo.Configure<ClusterMembershipOptions>(section.GetSection("Cluster:Membership"));
+                silo.UseRelayPostgres(options.Storage.ConnectionString!, options.Storage.Migrate, options.Storage.MaxPoolSize);
             }
 
             silo.AddRelayGrains();

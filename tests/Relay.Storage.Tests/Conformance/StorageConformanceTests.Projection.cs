@@ -2,6 +2,7 @@ using Orleans.Storage;
 using Relay.Contracts;
 using Relay.Core.Messages;
 using Relay.Core.Storage;
+using Relay.Grains.Delivery;
 
 namespace Relay.Storage.Tests.Conformance;
 
@@ -55,8 +56,9 @@ public abstract partial class StorageConformanceTests
 
         // The grain wrote, but did not learn it did (say, a timeout), and writes its unsaved audit again.
         var second = Attempt(row, 2, BaseTime.AddSeconds(6), AttemptOutcome.Success);
-        state.State!.Status = (int)DeliveryStatus.Delivered;
-        state.State!.Unsaved = [first with { Error = "a different text" }, second];
+        state.State!.Status = DeliveryStatus.Delivered;
+        state.State.PendingAudit.Clear();
+        state.State.PendingAudit.AddRange([first with { Error = "a different text" }, second]);
         await Storage.GrainStorage.WriteStateAsync("delivery", DeliveryGrainId(row), state);
 
         var message = await GetMessageAsync(row.MessageId);
@@ -89,12 +91,12 @@ public abstract partial class StorageConformanceTests
         var bad = Row(Unique("msg"), "placeholder") with { Destination = null! };
         var badGrain = NewGrainId("delivery");
 
-        var badWrite = WriteAsync(badGrain, TestDeliveryState.From(bad, Attempt(bad, 1, BaseTime)), stateName: "delivery");
+        var badWrite = WriteAsync(badGrain, DeliveryStateOf(bad, Attempt(bad, 1, BaseTime)), stateName: "delivery");
         var goodWrites = good.Select(row => WriteDeliveryAsync(row, null, Attempt(row, 1, BaseTime))).ToArray();
 
         await Assert.ThrowsAnyAsync<Exception>(() => badWrite);
         await Task.WhenAll(goodWrites);
-        Assert.False((await ReadAsync<TestDeliveryState>(badGrain, "delivery")).RecordExists);
+        Assert.False((await ReadAsync<DeliveryState>(badGrain, "delivery")).RecordExists);
         Assert.Null(await Storage.Store.GetMessageAsync(bad.MessageId, includeAudit: true));
         foreach (var row in good)
         {
@@ -110,7 +112,7 @@ public abstract partial class StorageConformanceTests
 
         await Storage.GrainStorage.ClearStateAsync("delivery", DeliveryGrainId(row), state);
 
-        Assert.False((await ReadAsync<TestDeliveryState>(DeliveryGrainId(row), "delivery")).RecordExists);
+        Assert.False((await ReadAsync<DeliveryState>(DeliveryGrainId(row), "delivery")).RecordExists);
         var message = await GetMessageAsync(row.MessageId);
         Assert.Single(message.Deliveries);
         Assert.Single(message.Audit);
@@ -238,14 +240,14 @@ public abstract partial class StorageConformanceTests
         var now = new DateTimeOffset(1990, 6, 1, 12, 0, 0, TimeSpan.Zero);
         var destination = Unique("billing");
         DeliveryRow Due(int shard, int secondsFromNow) =>
-            Row(Unique("msg"), destination, DeliveryStatus.InRetry, now.AddDays(-1), now.AddSeconds(secondsFromNow), shard);
+            Row(MessageIdInShard(destination, shard), destination, DeliveryStatus.InRetry, now.AddDays(-1), now.AddSeconds(secondsFromNow));
         var dueLate = Due(shard: 10, secondsFromNow: -5);
         var dueEarly = Due(shard: 12, secondsFromNow: -50);
         var dueAtNow = Due(shard: 11, secondsFromNow: 0);
         var notYet = Due(shard: 11, secondsFromNow: 1);
         var otherShard = Due(shard: 13, secondsFromNow: -100);
         var belowRange = Due(shard: 9, secondsFromNow: -100);
-        var nothingToDo = Row(Unique("msg"), destination, DeliveryStatus.Delivered, now.AddDays(-1), dueAt: null, shard: 11);
+        var nothingToDo = Row(MessageIdInShard(destination, 11), destination, DeliveryStatus.Delivered, now.AddDays(-1), dueAt: null);
         await Task.WhenAll(new[] { dueLate, dueEarly, dueAtNow, notYet, otherShard, belowRange, nothingToDo }.Select(r => WriteDeliveryAsync(r)));
 
         var due = await Storage.Store.GetDueDeliveriesAsync(10, 12, now, 100);

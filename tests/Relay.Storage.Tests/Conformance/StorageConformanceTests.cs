@@ -3,6 +3,7 @@ using Orleans.Runtime;
 using Relay.Contracts;
 using Relay.Core.Messages;
 using Relay.Core.Storage;
+using Relay.Grains.Delivery;
 
 namespace Relay.Storage.Tests.Conformance;
 
@@ -50,8 +51,7 @@ public abstract partial class StorageConformanceTests
         string destination,
         DeliveryStatus status = DeliveryStatus.Pending,
         DateTimeOffset? acceptedAt = null,
-        DateTimeOffset? dueAt = null,
-        int? shard = null) => new()
+        DateTimeOffset? dueAt = null) => new()
         {
             MessageId = messageId,
             Destination = destination,
@@ -61,8 +61,21 @@ public abstract partial class StorageConformanceTests
             UpdatedAt = acceptedAt ?? BaseTime,
             DueAt = dueAt,
             ContentHash = "sha256:" + messageId,
-            Shard = shard ?? new DeliveryKey(destination, messageId).Shard,
+            Shard = new DeliveryKey(destination, messageId).Shard,
         };
+
+    /// <summary>A new message id whose delivery to <paramref name="destination"/> falls in <paramref name="shard"/>.</summary>
+    protected static string MessageIdInShard(string destination, int shard)
+    {
+        while (true)
+        {
+            var messageId = Unique("msg");
+            if (new DeliveryKey(destination, messageId).Shard == shard)
+            {
+                return messageId;
+            }
+        }
+    }
 
     protected static AuditEntry Attempt(DeliveryRow row, int sequence, DateTimeOffset at, AttemptOutcome outcome = AttemptOutcome.RetryableFailure) => new()
     {
@@ -84,8 +97,38 @@ public abstract partial class StorageConformanceTests
         GrainId.Create("delivery", new DeliveryKey(row.Destination, row.MessageId).ToString());
 
     /// <summary>Writes a delivery grain's state (row and new audit) as the delivery grain does.</summary>
-    protected Task<GrainState<TestDeliveryState>> WriteDeliveryAsync(DeliveryRow row, string? eTag = null, params AuditEntry[] audit) =>
-        WriteAsync(DeliveryGrainId(row), TestDeliveryState.From(row, audit), eTag, "delivery");
+    protected Task<GrainState<DeliveryState>> WriteDeliveryAsync(DeliveryRow row, string? eTag = null, params AuditEntry[] audit) =>
+        WriteAsync(DeliveryGrainId(row), DeliveryStateOf(row, audit), eTag, "delivery");
+
+    /// <summary>The delivery grain's own state type, holding <paramref name="row"/>, with <paramref name="audit"/> unsaved.</summary>
+    protected static DeliveryState DeliveryStateOf(DeliveryRow row, params AuditEntry[] audit)
+    {
+        var state = new DeliveryState
+        {
+            MessageId = row.MessageId,
+            Destination = row.Destination,
+            Topic = row.Topic,
+            Payload = System.Text.Encoding.UTF8.GetBytes($"{{\"order\":\"{row.MessageId}\"}}"),
+            ContentType = "application/json",
+            Status = row.Status,
+            Attempts = row.Attempts,
+            AcceptedAt = row.AcceptedAt,
+            UpdatedAt = row.UpdatedAt,
+            DueAt = row.DueAt,
+            NextAttemptAt = row.NextAttemptAt,
+            CompletedAt = row.CompletedAt,
+            LastError = row.LastError,
+            ResponseStatusCode = row.ResponseStatusCode,
+            ResponseHeaders = row.ResponseHeadersJson is null
+                ? null
+                : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(row.ResponseHeadersJson),
+            ResponseBody = row.ResponseBody,
+            ContentHash = row.ContentHash,
+            CorrelationId = row.CorrelationId,
+        };
+        state.PendingAudit.AddRange(audit);
+        return state;
+    }
 
     protected async Task<StoredMessage> GetMessageAsync(string messageId, bool includeAudit = true) =>
         await Storage.Store.GetMessageAsync(messageId, includeAudit) ?? throw new Xunit.Sdk.XunitException($"Message {messageId} not found.");

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# A local Relay cluster: a private PostgreSQL (data under ./data/pg) and N silos sharing it.
+#
+#   ./run-cluster.sh 3            start PostgreSQL and 3 silos (http://127.0.0.1:5001..5003); Ctrl-C stops them all
+#   ./run-cluster.sh 3 --detach   the same, left running in the background
+#   ./run-cluster.sh --add        one more silo joins the running cluster (next free number)
+#   ./run-cluster.sh --stop       stop every silo and the PostgreSQL this script started
+#
+# Environment: PG_PORT (default 55432), HTTP_BASE (5000: silo i answers on HTTP_BASE+i),
+# SILO_BASE (11110), GATEWAY_BASE (30000), RELAY_CONFIG (an extra JSON file passed as --config).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+DATA="$ROOT/data/cluster"
+PGDATA="$ROOT/data/pg"
+PGRUN="$ROOT/data/pg-run"
+PG_PORT=${PG_PORT:-55432}
+HTTP_BASE=${HTTP_BASE:-5000}
+SILO_BASE=${SILO_BASE:-11110}
+GATEWAY_BASE=${GATEWAY_BASE:-30000}
+BIN="$DATA/bin"
+CONN="Host=127.0.0.1;Port=$PG_PORT;Database=relay;Username=relay;Password=relay;Maximum Pool Size=30"
+
+count=""; mode=start; detach=0
+for arg in "$@"; do
+  case "$arg" in
+    --stop) mode=stop ;;
+    --add) mode=add ;;
+    --detach) detach=1 ;;
+    ''|*[!0-9]*) echo "usage: $0 N [--detach] | --add | --stop" >&2; exit 64 ;;
+    *) count=$arg ;;
+  esac
+done
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] && echo "$dir"
+}
+
+ensure_postgres_installed() {
+  if [ -z "$(pg_bin)" ]; then
+    echo "PostgreSQL is not installed: installing the Debian package 'postgresql'..."
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql
+  fi
+}
+
+start_postgres() {
+  local bin; bin=$(pg_bin)
+  mkdir -p "$PGDATA" "$PGRUN"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDATA" "$PGRUN"; fi
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    echo "Creating a PostgreSQL cluster in $PGDATA"
+    as_postgres "$bin/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 >/dev/null
+  fi
+  if ! as_postgres "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+    as_postgres "$bin/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -o "-p $PG_PORT -k $PGRUN -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  fi
+  local psql=("$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q)
+  "${psql[@]}" -tc "SELECT 1 FROM pg_roles WHERE rolname='relay'" | grep -q 1 || "${psql[@]}" -c "CREATE ROLE relay LOGIN PASSWORD 'relay'"
+  "${psql[@]}" -tc "SELECT 1 FROM pg_database WHERE datname='relay'" | grep -q 1 || "${psql[@]}" -c "CREATE DATABASE relay OWNER relay"
+  for script in "$ROOT"/sql/postgresql/*.sql; do
+    PGPASSWORD=relay "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U relay -d relay -v ON_ERROR_STOP=1 -q -f "$script" >/dev/null
+  done
+  echo "PostgreSQL on 127.0.0.1:$PG_PORT (database relay, schema applied)"
+}
+
+build() {
+  echo "Building the silo..."
+  dotnet build "$ROOT/src/Relay.Silo" -c Release -o "$BIN" -nologo -v q >/dev/null
+}
+
+start_silo() {
+  local i=$1
+  local port=$((HTTP_BASE + i))
+  mkdir -p "$DATA/logs" "$DATA/pids"
+  local extra=()
+  [ -n "${RELAY_CONFIG:-}" ] && extra+=(--config "$RELAY_CONFIG")
+  (cd "$DATA" && exec dotnet "$BIN/Relay.Silo.dll" --urls "http://127.0.0.1:$port" \
+      --Relay:Storage:Provider=AdoNet --Relay:Storage:Invariant=Npgsql \
+      "--Relay:Storage:ConnectionString=$CONN" \
+      --Relay:Cluster:SiloPort=$((SILO_BASE + i)) --Relay:Cluster:GatewayPort=$((GATEWAY_BASE + i)) \
+      "${extra[@]}" >"$DATA/logs/silo$i.log" 2>&1) &
+  echo $! >"$DATA/pids/silo$i.pid"
+}
+
+wait_healthy() {
+  local i=$1 port=$((HTTP_BASE + i))
+  for _ in $(seq 1 120); do
+    if curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+      echo "silo $i ready: http://127.0.0.1:$port  (log: data/cluster/logs/silo$i.log)"
+      return 0
+    fi
+    if ! kill -0 "$(cat "$DATA/pids/silo$i.pid")" 2>/dev/null; then
+      echo "silo $i exited; its log:" >&2; tail -n 30 "$DATA/logs/silo$i.log" >&2; return 1
+    fi
+    sleep 0.5
+  done
+  echo "silo $i did not become ready; see $DATA/logs/silo$i.log" >&2
+  return 1
+}
+
+stop_all() {
+  if [ -d "$DATA/pids" ]; then
+    for pidfile in "$DATA"/pids/*.pid; do
+      [ -f "$pidfile" ] || continue
+      kill "$(cat "$pidfile")" 2>/dev/null || true
+      rm -f "$pidfile"
+    done
+  fi
+  local bin; bin=$(pg_bin || true)
+  if [ -n "$bin" ] && [ -f "$PGDATA/PG_VERSION" ]; then
+    as_postgres "$bin/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
+  fi
+  echo "Cluster stopped."
+}
+
+next_index() {
+  local i=1
+  while [ -f "$DATA/pids/silo$i.pid" ] && kill -0 "$(cat "$DATA/pids/silo$i.pid")" 2>/dev/null; do i=$((i + 1)); done
+  echo $i
+}
+
+case $mode in
+  stop) stop_all ;;
+  add)
+    [ -x "$BIN/Relay.Silo.dll" ] || [ -f "$BIN/Relay.Silo.dll" ] || build
+    i=$(next_index)
+    start_silo "$i"
+    wait_healthy "$i"
+    ;;
+  start)
+    count=${count:-3}
+    ensure_postgres_installed
+    start_postgres
+    build
+    for i in $(seq 1 "$count"); do start_silo "$i"; done
+    for i in $(seq 1 "$count"); do wait_healthy "$i"; done
+    if [ "$detach" -eq 1 ]; then
+      echo "Running in the background; stop with: $0 --stop"
+      exit 0
+    fi
+    echo "Ctrl-C stops the cluster."
+    trap 'stop_all; exit 0' INT TERM
+    while true; do sleep 1; done
+    ;;
+esac

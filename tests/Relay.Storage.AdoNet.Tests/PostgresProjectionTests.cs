@@ -1,0 +1,212 @@
+using System.Text.Json;
+using Npgsql;
+using Orleans;
+using Orleans.Runtime;
+using Relay.Contracts;
+using Relay.Core.Messages;
+using Relay.Core.Storage;
+using Relay.Grains.Delivery;
+using Relay.Storage.Tests.Conformance;
+
+namespace Relay.Storage.AdoNet.Tests;
+
+/// <summary>
+/// What the conformance suite cannot see from outside: that the grain state, the delivery row and the audit are one
+/// transaction, and what the SQL makes of the JSON.
+/// </summary>
+public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IClassFixture<PostgresStorageFixture>
+{
+    private static readonly DateTimeOffset BaseTime = new(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
+
+    private PostgresTestHost Host => fixture.Host;
+
+    [Fact]
+    public async Task A_delivery_state_its_row_and_its_audit_are_written_by_one_transaction()
+    {
+        var state = NewDelivery(DeliveryStatus.InRetry);
+        state.PendingAudit.Add(Attempt(state, 1));
+        var grainState = new GrainState<DeliveryState>(state);
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), grainState);
+
+        var first = await TransactionsOfAsync(state);
+
+        state.Status = DeliveryStatus.Delivered;
+        state.PendingAudit.Clear();
+        state.PendingAudit.Add(Attempt(state, 2));
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), grainState);
+
+        var second = await TransactionsOfAsync(state);
+
+        // xmin is the transaction that wrote a row version: one per write, shared by all three.
+        Assert.Equal([first.State], first.Deliveries);
+        Assert.Equal([first.State], first.Audit);
+        Assert.Equal([second.State], second.Deliveries);
+        Assert.Equal([first.State, second.State], second.Audit);
+        Assert.NotEqual(first.State, second.State);
+    }
+
+    [Fact]
+    public async Task A_projection_the_database_refuses_undoes_the_state_write()
+    {
+        var state = NewDelivery(DeliveryStatus.InRetry);
+        var grainState = new GrainState<DeliveryState>(state);
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), grainState);
+        var eTag = grainState.ETag;
+        var key = state.Key;
+
+        // The state itself is fine for the grain storage; the delivery row it projects is not (no destination).
+        state.Destination = null!;
+        state.Status = DeliveryStatus.Delivered;
+        await Assert.ThrowsAsync<PostgresException>(() => Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(key), grainState));
+
+        var read = new GrainState<DeliveryState>(new DeliveryState());
+        await Host.GrainStorage.ReadStateAsync("delivery", GrainIdOf(key), read);
+        Assert.Equal(eTag, read.ETag);
+        Assert.Equal(DeliveryStatus.InRetry, read.State!.Status);
+        var row = Assert.Single((await Host.Storage.Store.GetMessageAsync(key.MessageId, includeAudit: false))!.Deliveries);
+        Assert.Equal(DeliveryStatus.InRetry, row.Status);
+    }
+
+    [Fact]
+    public async Task The_delivery_state_is_stored_as_json_and_read_back_whole()
+    {
+        var state = NewDelivery(DeliveryStatus.InRetry);
+        state.Headers["X-Tenant"] = "acme";
+        state.ResponseHeaders = new() { ["Retry-After"] = "5", ["X-Note"] = "<é & \"q\">" };
+        state.PendingAudit.Add(Attempt(state, 1));
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), new GrainState<DeliveryState>(state));
+
+        var stored = await ScalarAsync<string>(
+            "SELECT convert_from(payloadbinary, 'UTF8') FROM OrleansStorage WHERE graintypestring = 'delivery' AND grainidextensionstring = @key",
+            state.Key.ToString());
+        var read = new GrainState<DeliveryState>(new DeliveryState());
+        await Host.GrainStorage.ReadStateAsync("delivery", GrainIdOf(state), read);
+
+        using var json = JsonDocument.Parse(stored);
+        Assert.Equal(state.MessageId, json.RootElement.GetProperty("messageId").GetString());
+        Assert.Equal(Convert.ToBase64String(state.Payload), json.RootElement.GetProperty("payload").GetString());
+        Assert.Equal(state.Payload, read.State!.Payload);
+        Assert.Equal("acme", read.State.Headers["X-Tenant"]);
+        Assert.Empty(read.State.PendingAudit);
+        var row = Assert.Single((await Host.Storage.Store.GetMessageAsync(state.MessageId, includeAudit: false))!.Deliveries);
+        Assert.Equal(state.ToRow(), row);
+    }
+
+    [Fact]
+    public async Task Only_the_delivery_state_is_projected()
+    {
+        var elsewhere = NewDelivery(DeliveryStatus.Pending);
+        await Host.GrainStorage.WriteStateAsync("copy", GrainIdOf(elsewhere), new GrainState<DeliveryState>(elsewhere));
+        var other = GrainId.Create("delivery", "billing/" + Guid.NewGuid().ToString("N"));
+        await Host.GrainStorage.WriteStateAsync("delivery", other, new GrainState<CounterState>(new CounterState { Name = "x", Count = 1 }));
+
+        Assert.Null(await Host.Storage.Store.GetMessageAsync(elsewhere.MessageId, includeAudit: true));
+        var read = new GrainState<CounterState>(new CounterState());
+        await Host.GrainStorage.ReadStateAsync("delivery", other, read);
+        Assert.Equal(1, read.State!.Count);
+    }
+
+    [Fact]
+    public async Task Times_are_kept_to_the_millisecond_below_as_on_the_embedded_backend()
+    {
+        var state = NewDelivery(DeliveryStatus.InRetry);
+        state.AcceptedAt = new DateTimeOffset(2026, 11, 23, 12, 0, 0, 123, TimeSpan.FromHours(2)).AddTicks(9999);
+        state.DueAt = state.AcceptedAt.AddTicks(-4);
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), new GrainState<DeliveryState>(state));
+
+        var row = Assert.Single((await Host.Storage.Store.GetMessageAsync(state.MessageId, includeAudit: false))!.Deliveries);
+
+        var expected = new DateTimeOffset(2026, 11, 23, 10, 0, 0, 123, TimeSpan.Zero);
+        Assert.Equal(expected, row.AcceptedAt);
+        Assert.Equal(expected, row.DueAt);
+        Assert.Equal(TimeSpan.Zero, row.AcceptedAt.Offset);
+    }
+
+    [Fact]
+    public async Task Listing_order_is_ordinal_whatever_the_collation_of_the_database()
+    {
+        var destination = "orders-" + Guid.NewGuid().ToString("N");
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        // A linguistic collation puts these in another order (case and punctuation weigh less there).
+        string[] ids = [$"a-b{suffix}", $"A_b{suffix}", $"ab{suffix}", $"B{suffix}", $"a.b{suffix}", $"Ab{suffix}"];
+        foreach (var id in ids)
+        {
+            var state = NewDelivery(DeliveryStatus.DeadLettered, id, destination);
+            await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), new GrainState<DeliveryState>(state));
+        }
+
+        var page = await Host.Storage.Store.ListMessagesAsync(new MessageQuery { Destination = destination, Limit = 2 });
+        var all = new List<string>(page.Items.Select(m => m.MessageId));
+        while (page.NextCursor is not null)
+        {
+            page = await Host.Storage.Store.ListMessagesAsync(new MessageQuery { Destination = destination, Limit = 2, Cursor = page.NextCursor });
+            all.AddRange(page.Items.Select(m => m.MessageId));
+        }
+
+        var found = await Host.Storage.Store.FindDeliveriesAsync(DeliveryStatus.DeadLettered, destination, 100);
+
+        Assert.Equal(ids.OrderDescending(StringComparer.Ordinal), all);
+        Assert.Equal(ids.Order(StringComparer.Ordinal), found.Select(k => k.MessageId));
+        var collation = await ScalarAsync<string>("SELECT datlocprovider::text FROM pg_database WHERE datname = current_database()", "");
+        Assert.Equal("i", collation);
+    }
+
+    private static DeliveryState NewDelivery(DeliveryStatus status, string? messageId = null, string? destination = null) => new()
+    {
+        MessageId = messageId ?? "msg-" + Guid.NewGuid().ToString("N"),
+        Destination = destination ?? "billing-" + Guid.NewGuid().ToString("N")[..8],
+        Payload = "{\"amount\":200}"u8.ToArray(),
+        ContentType = "application/json",
+        ContentHash = "sha256:x",
+        Status = status,
+        AcceptedAt = BaseTime,
+        UpdatedAt = BaseTime,
+    };
+
+    private static AuditEntry Attempt(DeliveryState state, int sequence) => new()
+    {
+        MessageId = state.MessageId,
+        Destination = state.Destination,
+        Sequence = sequence,
+        Kind = AuditKind.Attempt,
+        At = BaseTime.AddSeconds(sequence),
+        Attempt = sequence,
+        Outcome = AttemptOutcome.RetryableFailure,
+        StatusCode = 503,
+    };
+
+    private static GrainId GrainIdOf(DeliveryState state) => GrainIdOf(state.Key);
+
+    private static GrainId GrainIdOf(DeliveryKey key) => GrainId.Create("delivery", key.ToString());
+
+    private async Task<(string State, string[] Deliveries, string[] Audit)> TransactionsOfAsync(DeliveryState state)
+    {
+        var grainState = await ScalarAsync<string>(
+            "SELECT xmin::text FROM OrleansStorage WHERE graintypestring = 'delivery' AND grainidextensionstring = @key",
+            state.Key.ToString());
+        var deliveries = await ColumnAsync("SELECT xmin::text FROM deliveries WHERE message_id = @key", state.MessageId);
+        var audit = await ColumnAsync("SELECT xmin::text FROM audit WHERE message_id = @key ORDER BY sequence", state.MessageId);
+        return (grainState, deliveries, audit);
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql, string key)
+    {
+        await using var command = Host.DataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("key", key);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<string[]> ColumnAsync(string sql, string key)
+    {
+        var values = new List<string>();
+        await using var command = Host.DataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("key", key);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return [.. values];
+    }
+}

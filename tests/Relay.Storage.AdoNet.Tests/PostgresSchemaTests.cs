@@ -1,0 +1,180 @@
+using Npgsql;
+using Relay.Storage.AdoNet.Schema;
+using Relay.Testing;
+
+namespace Relay.Storage.AdoNet.Tests;
+
+public sealed class PostgresSchemaTests
+{
+    private static readonly string[] ScriptNames =
+        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql"];
+
+    [Fact]
+    public void The_embedded_scripts_are_the_files_of_sql_postgresql_in_name_order()
+    {
+        var folder = Path.Combine(RepositoryRoot(), "sql", "postgresql");
+        var files = Directory.GetFiles(folder, "*.sql").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+
+        Assert.Equal(ScriptNames, files);
+        Assert.Equal(files, PostgresSchema.Scripts.Select(s => s.Name));
+        Assert.Equal([1, 2, 3, 4], PostgresSchema.Scripts.Select(s => s.Version));
+        foreach (var script in PostgresSchema.Scripts)
+        {
+            Assert.Equal(File.ReadAllText(Path.Combine(folder, script.Name)), script.Sql);
+        }
+    }
+
+    [Fact]
+    public async Task Every_script_applied_again_fails_nothing_and_changes_nothing()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await CreateDatabaseAsync());
+        await ApplyEveryScriptAsync(dataSource);
+        var first = await DescribeCatalogAsync(dataSource);
+
+        await ApplyEveryScriptAsync(dataSource);
+        var second = await DescribeCatalogAsync(dataSource);
+
+        // The description is of the whole schema (a sample of it, to know it is not empty).
+        Assert.Contains("table deliveries.message_id text collation C not null", first);
+        Assert.Contains(first, line => line.StartsWith("function writetostorage(", StringComparison.Ordinal));
+        Assert.Contains(first, line => line.StartsWith("query WriteToStorageKey ", StringComparison.Ordinal));
+        Assert.Contains(first, line => line.StartsWith("version 4 0004_relay.sql ", StringComparison.Ordinal));
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task Apply_applies_the_missing_scripts_and_afterwards_none()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await CreateDatabaseAsync());
+
+        var applied = await PostgresSchema.ApplyAsync(dataSource);
+        var again = await PostgresSchema.ApplyAsync(dataSource);
+
+        Assert.Equal(ScriptNames, applied);
+        Assert.Empty(again);
+        Assert.Empty(await PostgresSchema.FindMissingAsync(dataSource));
+        await PostgresSchema.CheckAsync(dataSource);
+    }
+
+    [Fact]
+    public async Task Silos_applying_the_schema_at_the_same_time_apply_each_script_once()
+    {
+        var connectionString = await CreateDatabaseAsync();
+        var dataSources = Enumerable.Range(0, 4).Select(_ => NpgsqlDataSource.Create(connectionString)).ToArray();
+        try
+        {
+            var applied = await Task.WhenAll(dataSources.Select(ds => PostgresSchema.ApplyAsync(ds)));
+
+            Assert.Equal(ScriptNames, applied.SelectMany(a => a).Order(StringComparer.Ordinal));
+            await PostgresSchema.CheckAsync(dataSources[0]);
+        }
+        finally
+        {
+            foreach (var dataSource in dataSources)
+            {
+                await dataSource.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Check_of_an_empty_database_names_every_script_and_the_migrate_switch()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await CreateDatabaseAsync() + ";Password=never-shown-1");
+
+        var refused = await Assert.ThrowsAsync<RelaySchemaException>(() => PostgresSchema.CheckAsync(dataSource));
+
+        Assert.Equal(ScriptNames, refused.MissingScripts);
+        Assert.Contains("has no Relay schema", refused.Message);
+        foreach (var name in ScriptNames)
+        {
+            Assert.Contains("sql/postgresql/" + name, refused.Message);
+        }
+
+        Assert.Contains("Relay:Storage:Migrate=true", refused.Message);
+        Assert.DoesNotContain("never-shown-1", refused.Message);
+    }
+
+    [Fact]
+    public async Task Check_of_an_older_schema_names_the_missing_scripts_only()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await CreateDatabaseAsync());
+        await ApplyEveryScriptAsync(dataSource, PostgresSchema.Scripts.Take(2));
+
+        var refused = await Assert.ThrowsAsync<RelaySchemaException>(() => PostgresSchema.CheckAsync(dataSource));
+
+        Assert.Equal(ScriptNames[2..], refused.MissingScripts);
+        Assert.Contains("older Relay schema", refused.Message);
+        Assert.DoesNotContain(ScriptNames[0], refused.Message);
+        Assert.Contains(ScriptNames[3], refused.Message);
+    }
+
+    private static async Task<string> CreateDatabaseAsync() => await (await PostgresServer.Shared).CreateDatabaseAsync();
+
+    /// <summary>Applies scripts as an operator does with psql: each as it is, in a transaction of its own.</summary>
+    private static async Task ApplyEveryScriptAsync(NpgsqlDataSource dataSource, IEnumerable<SchemaScript>? scripts = null)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        foreach (var script in scripts ?? PostgresSchema.Scripts)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await PostgresSchema.ExecuteScriptAsync(connection, script, CancellationToken.None);
+            await transaction.CommitAsync();
+        }
+    }
+
+    /// <summary>
+    /// One line per thing the scripts make: columns with type, collation, nullability and default; indexes and
+    /// constraints by definition; functions by signature and body; Orleans's queries; the version rows with their
+    /// time of application (which a repeated script must leave alone).
+    /// </summary>
+    private static async Task<List<string>> DescribeCatalogAsync(NpgsqlDataSource dataSource)
+    {
+        const string sql = """
+            SELECT 'table ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                   || COALESCE(' collation ' || co.collname, '') || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                   || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+            FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+            LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> 100
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL
+            SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+            UNION ALL
+            SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+            FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+            UNION ALL
+            SELECT 'function ' || p.oid::regprocedure::text || ' ' || md5(pg_get_functiondef(p.oid))
+            FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+            UNION ALL
+            SELECT 'query ' || QueryKey || ' ' || md5(QueryText) FROM OrleansQuery
+            UNION ALL
+            SELECT 'version ' || version || ' ' || script || ' ' || applied_at FROM relay_schema_version
+            ORDER BY 1
+            """;
+        var lines = new List<string>();
+        await using var command = dataSource.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return lines;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Silo.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Silo.sln above {AppContext.BaseDirectory}.");
+    }
+}
