@@ -16,7 +16,7 @@ public sealed class ResubmitRequest
 /// <summary>Body of <c>POST /messages/resubmit</c>.</summary>
 public sealed class BulkResubmitRequest
 {
-    /// <summary>Only <c>DeadLettered</c> can be resubmitted in bulk; it is also the default.</summary>
+    /// <summary><c>DeadLettered</c> (the default), or <c>InRetry</c> to attempt those waiting for a retry now.</summary>
     public DeliveryStatus? Status { get; set; }
     public string? Destination { get; set; }
 }

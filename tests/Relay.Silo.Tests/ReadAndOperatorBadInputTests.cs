@@ -110,7 +110,7 @@ public sealed class ReadAndOperatorBadInputTests(OperatorSilo fixture) : IClassF
 
     [Theory]
     [InlineData("""{"status":"Delivered"}""")]
-    [InlineData("""{"status":"InRetry"}""")]
+    [InlineData("""{"status":"Pending"}""")]
     [InlineData("""{"status":"Bogus"}""")]
     [InlineData("""{"status":"DeadLettered" """)]
     public async Task A_bad_bulk_resubmit_is_400_and_changes_nothing(string body)

@@ -124,13 +124,17 @@ public sealed class PostgresSchemaTests
     }
 
     /// <summary>
-    /// One line per thing the scripts make: columns with type, collation, nullability and default; indexes and
-    /// constraints by definition; functions by signature and body; Orleans's queries; the version rows with their
-    /// time of application (which a repeated script must leave alone).
+    /// One line per thing the scripts make: tables and indexes with their oids (a dropped and remade one has a new
+    /// oid), columns with type, collation, nullability and default; indexes and constraints by definition; functions
+    /// by signature, oid and body; Orleans's queries; the version rows with their time of application (which a
+    /// repeated script must leave alone).
     /// </summary>
     private static async Task<List<string>> DescribeCatalogAsync(NpgsqlDataSource dataSource)
     {
         const string sql = """
+            SELECT 'relation ' || c.relname || ' ' || c.relkind::text || ' oid ' || c.oid
+            FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
+            UNION ALL
             SELECT 'table ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
                    || COALESCE(' collation ' || co.collname, '') || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
                    || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
@@ -146,7 +150,7 @@ public sealed class PostgresSchemaTests
             SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
             FROM pg_constraint WHERE connamespace = 'public'::regnamespace
             UNION ALL
-            SELECT 'function ' || p.oid::regprocedure::text || ' ' || md5(pg_get_functiondef(p.oid))
+            SELECT 'function ' || p.oid::regprocedure::text || ' oid ' || p.oid || ' ' || md5(pg_get_functiondef(p.oid))
             FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
             UNION ALL
             SELECT 'query ' || QueryKey || ' ' || md5(QueryText) FROM OrleansQuery

@@ -138,7 +138,7 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
             "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=on",
             "-c", "shared_buffers=32MB",
-            "-c", "max_connections=200",
+            "-c", "max_connections=400",
             "-c", "max_prepared_transactions=0");
         try
         {
@@ -212,9 +212,41 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
     private static async Task<PostgresServer> StartSharedAsync()
     {
         var server = await StartNewAsync();
-        // The test host ends the process after the last test; the server must not outlive it.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Dispose();
+        // The server must not outlive the test process. The test runner ends that process moments after the last
+        // test, too soon to wait for a shutdown, so the stop and the clean-up run on in a process of their own.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopAndDeleteDetached();
         return server;
+    }
+
+    private void StopAndDeleteDetached()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var pgCtl = Path.Combine(_bin, "pg_ctl");
+        var stop = _asServiceUser ? $"runuser -u {ServiceUser} -- '{pgCtl}'" : $"'{pgCtl}'";
+        var start = new ProcessStartInfo("setsid")
+        {
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var argument in (string[])["/bin/sh", "-c", $"{stop} -D '{DataDirectory}' stop -m immediate -w -t 30 >/dev/null 2>&1; rm -rf '{Folder}'"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(start);
+        }
+        catch (Exception exception) when (exception is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            // No setsid: stop here and now, as far as the time left allows.
+            Volatile.Write(ref _disposed, 0);
+            Dispose();
+        }
     }
 
     private static string FindBinaries()

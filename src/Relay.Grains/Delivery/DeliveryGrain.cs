@@ -23,8 +23,9 @@ namespace Relay.Grains.Delivery;
 /// notification. Every state transition is one write of its state (one commit); the retry schedule is the
 /// <see cref="DeliveryState.DueAt"/> column that the retry schedulers poll.
 /// </summary>
-// Random placement spreads deliveries evenly over the silos: a backlog woken by the schedulers is worked by every silo.
-[RandomPlacement]
+// Hash-based placement spreads deliveries evenly over the silos (whatever silo the caller is on), so a backlog
+// woken by the schedulers is worked by every silo in equal shares.
+[HashBasedPlacement]
 internal sealed partial class DeliveryGrain(
     [PersistentState("delivery", RelayStorage.Name)] IPersistentState<DeliveryState> state,
     IOptions<RelayOptions> options,

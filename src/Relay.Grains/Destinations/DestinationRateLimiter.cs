@@ -3,20 +3,23 @@ using Relay.Core.Options;
 namespace Relay.Grains.Destinations;
 
 /// <summary>
-/// This silo's side of a destination's <c>MaxPerSecond</c>: attempts wait here for a token; tokens are leased
-/// from the destination's grain in small batches, as many as attempts are waiting. Destinations without a
-/// limit never come here.
+/// This silo's side of a destination's <c>MaxPerSecond</c>. An attempt waits here for a send slot leased from the
+/// destination's grain; it starts at its slot's time, and a slot missed by more than <see cref="Lateness"/> (a busy
+/// moment on this silo) is dropped rather than used late, so no burst ever makes up for lost time.
+/// Destinations without a limit never come here.
 /// </summary>
 internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider time)
 {
+    internal static readonly TimeSpan Lateness = TimeSpan.FromMilliseconds(20);
+
     private readonly Dictionary<string, Gate> _gates = new(StringComparer.Ordinal);
 
-    /// <summary>Waits for a token of <paramref name="destination"/>; false when none came within <paramref name="maxWait"/>.</summary>
-    public Task<bool> WaitAsync(string destination, DestinationOptions options, TimeSpan maxWait)
+    /// <summary>Waits for a send slot of <paramref name="destination"/>; false when none came within <paramref name="maxWait"/>.</summary>
+    public async Task<bool> WaitAsync(string destination, DestinationOptions options, TimeSpan maxWait)
     {
         if (options.MaxPerSecond is null)
         {
-            return Task.FromResult(true);
+            return true;
         }
 
         Gate gate;
@@ -29,27 +32,57 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
             }
         }
 
-        return gate.WaitAsync(maxWait);
+        var deadline = time.GetTimestamp() + (long)(maxWait.TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            var remaining = TimeSpan.FromSeconds((deadline - time.GetTimestamp()) / (double)time.TimestampFrequency);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            var slot = await gate.NextSlotAsync(remaining).ConfigureAwait(false);
+            if (slot is not { } at)
+            {
+                return false;
+            }
+
+            var wait = TimeSpan.FromSeconds((at - time.GetTimestamp()) / (double)time.TimestampFrequency);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time).ConfigureAwait(false);
+            }
+
+            var late = TimeSpan.FromSeconds((time.GetTimestamp() - at) / (double)time.TimestampFrequency);
+            if (late <= Lateness)
+            {
+                return true;
+            }
+
+            // Too late for this slot: using it now would crowd the next ones. Take another.
+        }
     }
 
+    /// <summary>Leases slots for the attempts waiting on this silo and hands them out in order.</summary>
     private sealed class Gate(IDestinationGrain grain, int batch, TimeProvider time)
     {
-        private readonly Queue<TaskCompletionSource<bool>> _waiters = new();
-        private int _tokens;
+        private readonly Queue<TaskCompletionSource<long?>> _waiters = new();
+        private readonly Queue<long> _slots = new();
         private bool _filling;
 
-        public Task<bool> WaitAsync(TimeSpan maxWait)
+        /// <summary>The timestamp of this caller's slot, or null when none came in time.</summary>
+        public async Task<long?> NextSlotAsync(TimeSpan maxWait)
         {
-            TaskCompletionSource<bool> waiter;
+            TaskCompletionSource<long?> waiter;
             lock (_waiters)
             {
-                if (_tokens > 0)
+                DropStale();
+                if (_slots.TryDequeue(out var slot))
                 {
-                    _tokens--;
-                    return Task.FromResult(true);
+                    return slot;
                 }
 
-                waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                waiter = new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously);
                 _waiters.Enqueue(waiter);
                 if (!_filling)
                 {
@@ -58,14 +91,19 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
                 }
             }
 
-            return WithDeadline(waiter, maxWait);
+            using var timeout = new CancellationTokenSource(maxWait, time);
+            await using var registration = timeout.Token.Register(() => waiter.TrySetResult(null));
+            return await waiter.Task.ConfigureAwait(false);
         }
 
-        private async Task<bool> WithDeadline(TaskCompletionSource<bool> waiter, TimeSpan maxWait)
+        private void DropStale()
         {
-            using var timeout = new CancellationTokenSource(maxWait, time);
-            await using var registration = timeout.Token.Register(() => waiter.TrySetResult(false));
-            return await waiter.Task.ConfigureAwait(false);
+            var now = time.GetTimestamp();
+            var lateness = (long)(Lateness.TotalSeconds * time.TimestampFrequency);
+            while (_slots.TryPeek(out var slot) && now - slot > lateness)
+            {
+                _slots.Dequeue();
+            }
         }
 
         private async Task FillAsync()
@@ -89,7 +127,7 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
                     wanted = Math.Min(_waiters.Count, batch);
                 }
 
-                TokenGrant grant;
+                SlotGrant grant;
                 try
                 {
                     grant = await grain.Acquire(wanted).ConfigureAwait(false);
@@ -97,27 +135,34 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
                 catch (Exception)
                 {
                     // The destination grain is moving (a silo left): ask again shortly.
-                    grant = new TokenGrant(0, TimeSpan.FromMilliseconds(100));
+                    grant = new SlotGrant(0, TimeSpan.FromMilliseconds(100), TimeSpan.Zero);
                 }
 
+                var received = time.GetTimestamp();
                 lock (_waiters)
                 {
-                    var left = grant.Granted;
-                    while (left > 0 && _waiters.TryDequeue(out var waiter))
+                    for (var i = 0; i < grant.Count; i++)
                     {
-                        if (waiter.TrySetResult(true))
+                        var at = received + (long)((grant.FirstIn + grant.Spacing * i).TotalSeconds * time.TimestampFrequency);
+                        var given = false;
+                        while (!given && _waiters.TryDequeue(out var waiter))
                         {
-                            left--;
+                            // A waiter that gave up meanwhile is skipped.
+                            given = waiter.TrySetResult(at);
+                        }
+
+                        if (!given)
+                        {
+                            // Nobody waits any more: keep the slot for the next caller (dropped once stale).
+                            _slots.Enqueue(at);
                         }
                     }
-
-                    // A token granted for a waiter that gave up meanwhile is kept for the next one.
-                    _tokens += left;
                 }
 
-                if (grant.Granted == 0)
+                if (grant.Count == 0)
                 {
-                    await Task.Delay(grant.AskAgainIn < TimeSpan.FromMilliseconds(5) ? TimeSpan.FromMilliseconds(5) : grant.AskAgainIn, time).ConfigureAwait(false);
+                    var pause = grant.FirstIn < TimeSpan.FromMilliseconds(2) ? TimeSpan.FromMilliseconds(2) : grant.FirstIn;
+                    await Task.Delay(pause, time).ConfigureAwait(false);
                 }
             }
         }

@@ -122,19 +122,22 @@ internal static class OperatorEndpoints
         }
 
         request ??= new BulkResubmitRequest();
-        if (request.Status is { } status && status != DeliveryStatus.DeadLettered)
+        var status = request.Status ?? DeliveryStatus.DeadLettered;
+        if (status is not (DeliveryStatus.DeadLettered or DeliveryStatus.InRetry))
         {
-            return Problems.Of(400, "Only dead-lettered deliveries can be resubmitted in bulk.", "Use \"status\": \"DeadLettered\" or leave it out.");
+            return Problems.Of(400, $"Deliveries that are {status} cannot be resubmitted.",
+                "Use \"status\": \"DeadLettered\" (the default), or \"InRetry\" to try those waiting for a retry now.");
         }
 
-        var command = new ResubmitCommand { By = Operator(http), AttemptNow = false };
+        // InRetry ones are named by the filter explicitly: "retry now", as ServicePulse's retry-all.
+        var command = new ResubmitCommand { By = Operator(http), AttemptNow = false, Named = status == DeliveryStatus.InRetry };
         return await Problems.Guard(logger, null, async () =>
         {
             var count = 0;
             var seen = new HashSet<DeliveryKey>();
             while (count < BulkLimit)
             {
-                var batch = await store.FindDeliveriesAsync(DeliveryStatus.DeadLettered, request.Destination, 500, http.RequestAborted);
+                var batch = await store.FindDeliveriesAsync(status, request.Destination, 500, http.RequestAborted);
                 var fresh = batch.Where(seen.Add).ToList();
                 if (fresh.Count == 0)
                 {
