@@ -5,7 +5,7 @@ using Relay.Contracts;
 using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Storage;
-using Relay.Grains.Messages;
+using Relay.Silo.Messaging;
 
 namespace Relay.Silo.Api;
 
@@ -27,7 +27,7 @@ internal static class MessageEndpoints
         return app;
     }
 
-    private static async Task<IResult> SendAsync(HttpContext http, IGrainFactory grains, IOptions<RelayOptions> options, ILogger<SendRequest> logger)
+    private static async Task<IResult> SendAsync(HttpContext http, MessageService messages)
     {
         var (request, problem) = await ReadJsonAsync<SendRequest>(http);
         if (problem is not null)
@@ -35,50 +35,14 @@ internal static class MessageEndpoints
             return problem;
         }
 
-        if (!MessageValidator.TryValidate(request, options.Value, NewId, out var message, out var error))
-        {
-            return Problems.From(error!);
-        }
-
-        var command = new SendCommand
-        {
-            Id = message!.Id,
-            Destinations = message.Destinations.ToArray(),
-            Topic = message.Topic,
-            Payload = message.Payload,
-            ContentType = message.ContentType,
-            Headers = new Dictionary<string, string>(message.Headers, StringComparer.OrdinalIgnoreCase),
-            Contract = message.Contract,
-            Notify = message.Notify,
-            NotifyNone = message.NotifyNone,
-            OrderingKey = message.OrderingKey,
-            CorrelationId = message.CorrelationId,
-            ContentHash = message.ContentHash,
-        };
-        return await Problems.Guard(logger, message.Id, async () =>
-        {
-            var view = await grains.GetGrain<IMessageGrain>(message.Id).Send(command);
-            var result = Views.ToResult(view);
-            result.CorrelationId = message.CorrelationId;
-            result.Topic = message.Topic;
-            return Views.Answer(result);
-        });
+        var outcome = await messages.SendAsync(request);
+        return outcome.Error is { } error ? Problems.From(error) : Views.Answer(outcome.Result!);
     }
 
-    private static async Task<IResult> GetAsync(string id, IRelayStore store, IOptions<RelayOptions> options, ILogger<SendRequest> logger, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string id, MessageService messages, CancellationToken cancellationToken)
     {
-        if (MessageValidator.CheckId(id, int.MaxValue) is { } error)
-        {
-            return Problems.From(error);
-        }
-
-        return await Problems.Guard(logger, id, async () =>
-        {
-            var message = await store.GetMessageAsync(id, includeAudit: true, cancellationToken);
-            return message is null || message.Deliveries.Count == 0
-                ? Problems.Of(StatusCodes.Status404NotFound, $"No message with id '{id}'.")
-                : Results.Json(Views.ToResult(message, withAudit: true));
-        });
+        var outcome = await messages.GetAsync(id, withAudit: true, cancellationToken);
+        return outcome.Error is { } error ? Problems.From(error) : Results.Json(outcome.Result);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, IRelayStore store, ILogger<SendRequest> logger, CancellationToken cancellationToken)
@@ -123,9 +87,6 @@ internal static class MessageEndpoints
             });
         });
     }
-
-    /// <summary>A new message id, made by the router when the sender gives none.</summary>
-    internal static string NewId() => Guid.CreateVersion7().ToString("N");
 
     /// <summary>Reads a JSON body; a missing or malformed body, or one over the size limit, is a problem.</summary>
     internal static async Task<(T? Value, IResult? Problem)> ReadJsonAsync<T>(HttpContext http, bool allowEmpty = false)

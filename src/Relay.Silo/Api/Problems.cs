@@ -31,9 +31,7 @@ internal static class Problems
             // Storage down, a silo lost, a grain call timed out: the caller cannot know whether its request took
             // effect, and a retry with the same id is safe. Logged once, with the message id.
             Log.Unavailable(logger, ex, messageId ?? "-");
-            return Of(StatusCodes.Status503ServiceUnavailable,
-                "Relay could not confirm this request: its storage or cluster is unavailable right now.",
-                "Nothing was confirmed. Send the same request again later; a message with the same id is never stored twice.");
+            return From(Messaging.MessageService.Unavailable);
         }
     }
 }

@@ -35,6 +35,7 @@ public static class RelayHostExtensions
         var services = builder.Services;
         services.AddOptions<RelayOptions>().Bind(section);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Messaging.MessageService>();
         services.AddRelayHttpAdapter(o => o.MaxResponseBodyBytes = options.Limits.MaxResponseBodyBytes);
         services.ConfigureHttpJsonOptions(json =>
         {

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Options;
+using Relay.Contracts;
+using Relay.Core.Messages;
+using Relay.Core.Options;
+using Relay.Core.Storage;
+using Relay.Grains;
+using Relay.Grains.Messages;
+using Relay.Silo.Api;
+
+namespace Relay.Silo.Messaging;
+
+/// <summary>The outcome of a send or a status read: the message's state, or an error for the caller.</summary>
+public readonly record struct MessageOutcome(SendResult? Result, RelayError? Error)
+{
+    public static MessageOutcome Failed(RelayError error) => new(null, error);
+}
+
+/// <summary>
+/// The one code path behind every front door (JSON API, SOAP): validation, idempotency, the grains, and the
+/// mapping of failures to errors a caller can act on.
+/// </summary>
+public sealed partial class MessageService(IGrainFactory grains, IRelayStore store, IOptions<RelayOptions> options, ILogger<MessageService> logger)
+{
+    /// <summary>The answer when storage or the cluster cannot confirm a request.</summary>
+    public static readonly RelayError Unavailable = new(503,
+        "Relay could not confirm this request: its storage or cluster is unavailable right now.",
+        "Nothing was confirmed. Send the same request again later; a message with the same id is never stored twice.");
+
+    public async Task<MessageOutcome> SendAsync(SendRequest? request)
+    {
+        if (!MessageValidator.TryValidate(request, options.Value, NewId, out var message, out var error))
+        {
+            return MessageOutcome.Failed(error!);
+        }
+
+        var command = new SendCommand
+        {
+            Id = message!.Id,
+            Destinations = message.Destinations.ToArray(),
+            Topic = message.Topic,
+            Payload = message.Payload,
+            ContentType = message.ContentType,
+            Headers = new Dictionary<string, string>(message.Headers, StringComparer.OrdinalIgnoreCase),
+            Contract = message.Contract,
+            Notify = message.Notify,
+            NotifyNone = message.NotifyNone,
+            OrderingKey = message.OrderingKey,
+            CorrelationId = message.CorrelationId,
+            ContentHash = message.ContentHash,
+        };
+        return await GuardAsync(message.Id, async () =>
+        {
+            var view = await grains.GetGrain<IMessageGrain>(message.Id).Send(command);
+            var result = Views.ToResult(view);
+            result.CorrelationId = message.CorrelationId;
+            result.Topic = message.Topic;
+            return new MessageOutcome(result, null);
+        });
+    }
+
+    public async Task<MessageOutcome> GetAsync(string? id, bool withAudit, CancellationToken cancellationToken = default)
+    {
+        if ((id is null ? RelayError.BadRequest("Give the message id.") : MessageValidator.CheckId(id, int.MaxValue)) is { } error)
+        {
+            return MessageOutcome.Failed(error);
+        }
+
+        return await GuardAsync(id!, async () =>
+        {
+            var message = await store.GetMessageAsync(id!, includeAudit: withAudit, cancellationToken);
+            return message is null || message.Deliveries.Count == 0
+                ? MessageOutcome.Failed(RelayError.NotFound($"No message with id '{id}'."))
+                : new MessageOutcome(Views.ToResult(message, withAudit), null);
+        });
+    }
+
+    /// <summary>A new message id, made by the router when the sender gives none.</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    private async Task<MessageOutcome> GuardAsync(string messageId, Func<Task<MessageOutcome>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (RelayGrainException ex)
+        {
+            return MessageOutcome.Failed(ex.ToError());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Storage down, a silo lost, a grain call timed out: the caller cannot know whether its request took
+            // effect, and a retry with the same id is safe. Logged once, with the message id.
+            Log.Unavailable(logger, ex, messageId);
+            return MessageOutcome.Failed(Unavailable);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Message {MessageId}: storage or cluster unavailable")]
+        public static partial void Unavailable(ILogger logger, Exception exception, string messageId);
+    }
+}
