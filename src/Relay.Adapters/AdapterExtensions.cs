@@ -6,6 +6,16 @@ namespace Relay.Adapters;
 
 public static class AdapterExtensions
 {
+    /// <summary>The protocols <see cref="AddRelayAdapters"/> registers: the values a destination's <c>Protocol</c> may take.</summary>
+    public static readonly IReadOnlyList<string> Protocols = ["Http"];
+
+    /// <summary>Registers every protocol adapter Relay ships.</summary>
+    public static IServiceCollection AddRelayAdapters(this IServiceCollection services, int maxResponseBodyBytes)
+    {
+        services.AddRelayHttpAdapter(o => o.MaxResponseBodyBytes = maxResponseBodyBytes);
+        return services;
+    }
+
     /// <summary>Registers the HTTP/REST adapter (<c>Protocol: Http</c>).</summary>
     public static IServiceCollection AddRelayHttpAdapter(this IServiceCollection services, Action<HttpAdapterOptions>? configure = null)
     {

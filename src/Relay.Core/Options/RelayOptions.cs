@@ -102,6 +102,34 @@ public sealed class DestinationOptions
     public TimeSpan? BreakDuration { get; set; }
     /// <summary>Headers sent on every request to this destination (e.g. an API key). Values are secrets: never logged.</summary>
     public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    // --- SOAP (Protocol: Soap) ---
+    /// <summary>The SOAPAction (1.1 header, or the 1.2 content type's action parameter).</summary>
+    public string? SoapAction { get; set; }
+    /// <summary><c>1.1</c> (default) or <c>1.2</c>.</summary>
+    public string SoapVersion { get; set; } = "1.1";
+    /// <summary>Whether a Server/Receiver SOAP fault is retried (a Client/Sender fault never is).</summary>
+    public bool RetryOnServerFault { get; set; } = true;
+
+    // --- Credentials (SOAP WS-Security UsernameToken, FTP, SMTP, LDAP) ---
+    public string? Username { get; set; }
+    /// <summary>A secret: never logged.</summary>
+    public string? Password { get; set; }
+
+    // --- FTP (Protocol: Ftp) ---
+    /// <summary>File name template; <c>{id}</c> is the message id (made safe for a file name).</summary>
+    public string FileName { get; set; } = "{id}.dat";
+    /// <summary>Explicit TLS (FTPS with AUTH TLS; SMTP with STARTTLS).</summary>
+    public bool UseTls { get; set; }
+
+    // --- SMTP (Protocol: Smtp) ---
+    public string? From { get; set; }
+    public List<string> To { get; set; } = [];
+    /// <summary>Subject template; <c>{id}</c> is the message id.</summary>
+    public string Subject { get; set; } = "{id}";
+
+    // --- LDAP (Protocol: Ldap) ---
+    public string? BindDn { get; set; }
 }
 
 public sealed class LimitOptions

@@ -26,6 +26,9 @@ public static partial class RelayOptionsValidator
     {
         ["Http"] = ["http", "https"],
         ["Soap"] = ["http", "https"],
+        ["Ftp"] = ["ftp"],
+        ["Smtp"] = ["smtp"],
+        ["Ldap"] = ["ldap"],
     };
 
     private static readonly string[] StorageProviders = ["Sqlite", "AdoNet"];

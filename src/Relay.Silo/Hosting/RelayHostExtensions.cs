@@ -25,8 +25,7 @@ public static class RelayHostExtensions
         AddConfigFile(builder);
         var section = builder.Configuration.GetSection(RelayOptions.SectionName);
         var options = Bind(section);
-        var adapters = new[] { "Http" };
-        var problems = RelayOptionsValidator.Validate(options, adapters);
+        var problems = RelayOptionsValidator.Validate(options, AdapterExtensions.Protocols);
         if (problems.Count > 0)
         {
             throw new RelayConfigurationException(problems);
@@ -36,7 +35,7 @@ public static class RelayHostExtensions
         services.AddOptions<RelayOptions>().Bind(section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
-        services.AddRelayHttpAdapter(o => o.MaxResponseBodyBytes = options.Limits.MaxResponseBodyBytes);
+        services.AddRelayAdapters(options.Limits.MaxResponseBodyBytes);
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
