@@ -158,16 +158,10 @@ internal sealed partial class DeliveryGrain(
             S.Contract = command.Contract;
         }
 
-        AddAudit(new AuditEntry
+        AddAudit(AuditKind.Resubmitted, now, entry => entry with
         {
-            MessageId = S.MessageId,
-            Destination = S.Destination,
-            Sequence = ++S.AuditSequence,
-            Kind = AuditKind.Resubmitted,
-            At = now,
             By = command.By,
             Detail = edits.Count == 0 ? $"resubmitted after {S.Attempts} attempts" : string.Join("; ", edits),
-            Silo = SiloName,
         });
         S.Generation++;
         S.Status = DeliveryStatus.Pending;
@@ -208,16 +202,7 @@ internal sealed partial class DeliveryGrain(
         }
 
         var now = Now();
-        AddAudit(new AuditEntry
-        {
-            MessageId = S.MessageId,
-            Destination = S.Destination,
-            Sequence = ++S.AuditSequence,
-            Kind = AuditKind.Discarded,
-            At = now,
-            By = by,
-            Silo = SiloName,
-        });
+        AddAudit(AuditKind.Discarded, now, entry => entry with { By = by });
         S.Status = DeliveryStatus.Discarded;
         S.DueAt = null;
         S.NextAttemptAt = null;
@@ -260,15 +245,9 @@ internal sealed partial class DeliveryGrain(
         S.ResponseStatusCode = result.StatusCode;
         S.ResponseHeaders = result.Headers is null ? null : new Dictionary<string, string>(result.Headers, StringComparer.OrdinalIgnoreCase);
         S.ResponseBody = result.Body;
-        AddAudit(new AuditEntry
+        AddAudit(AuditKind.Attempt, now, entry => entry with
         {
-            MessageId = S.MessageId,
-            Destination = S.Destination,
-            Sequence = ++S.AuditSequence,
-            Kind = AuditKind.Attempt,
-            At = now,
             Attempt = attempt,
-            Silo = SiloName,
             DurationMs = (long)elapsed.TotalMilliseconds,
             Outcome = result.Outcome,
             StatusCode = result.StatusCode,
@@ -378,7 +357,17 @@ internal sealed partial class DeliveryGrain(
     internal static string NotificationId(string destination, int generation, string messageId) =>
         $"~notify:{destination}:{generation}:{messageId}";
 
-    private void AddAudit(AuditEntry entry) => S.PendingAudit.Add(entry);
+    /// <summary>Adds an audit entry to the next state write (same commit), numbered in this delivery's sequence.</summary>
+    private void AddAudit(AuditKind kind, DateTimeOffset at, Func<AuditEntry, AuditEntry> details) =>
+        S.PendingAudit.Add(details(new AuditEntry
+        {
+            MessageId = S.MessageId,
+            Destination = S.Destination,
+            Sequence = ++S.AuditSequence,
+            Kind = kind,
+            At = at,
+            Silo = SiloName,
+        }));
 
     private async Task WriteAsync()
     {
