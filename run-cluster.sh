@@ -66,7 +66,7 @@ start_postgres() {
   "${psql[@]}" -tc "SELECT 1 FROM pg_roles WHERE rolname='relay'" | grep -q 1 || "${psql[@]}" -c "CREATE ROLE relay LOGIN PASSWORD 'relay'"
   "${psql[@]}" -tc "SELECT 1 FROM pg_database WHERE datname='relay'" | grep -q 1 || "${psql[@]}" -c "CREATE DATABASE relay OWNER relay"
   for script in "$ROOT"/sql/postgresql/*.sql; do
-    PGPASSWORD=relay "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U relay -d relay -v ON_ERROR_STOP=1 -q -f "$script" >/dev/null
+    PGPASSWORD=relay PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U relay -d relay -v ON_ERROR_STOP=1 -q -f "$script" >/dev/null
   done
   echo "PostgreSQL on 127.0.0.1:$PG_PORT (database relay, schema applied)"
 }
@@ -82,7 +82,11 @@ start_silo() {
   mkdir -p "$DATA/logs" "$DATA/pids"
   local extra=()
   [ -n "${RELAY_CONFIG:-}" ] && extra+=(--config "$RELAY_CONFIG")
-  (cd "$DATA" && exec dotnet "$BIN/Relay.Silo.dll" --urls "http://127.0.0.1:$port" \
+  # The build's appsettings.json (contracts, sample destinations) applies; the samples point at silo 1.
+  local sample="http://127.0.0.1:$((HTTP_BASE + 1))/samples"
+  (cd "$DATA" && exec dotnet "$BIN/Relay.Silo.dll" --contentRoot "$BIN" --urls "http://127.0.0.1:$port" \
+      "--Relay:Destinations:echo:Address=$sample/echo" "--Relay:Destinations:flaky:Address=$sample/fail/503" \
+      "--Relay:Destinations:app-callbacks:Address=$sample/echo" \
       --Relay:Storage:Provider=AdoNet --Relay:Storage:Invariant=Npgsql \
       "--Relay:Storage:ConnectionString=$CONN" \
       --Relay:Cluster:SiloPort=$((SILO_BASE + i)) --Relay:Cluster:GatewayPort=$((GATEWAY_BASE + i)) \
@@ -108,11 +112,21 @@ wait_healthy() {
 
 stop_all() {
   if [ -d "$DATA/pids" ]; then
+    local pids=()
     for pidfile in "$DATA"/pids/*.pid; do
       [ -f "$pidfile" ] || continue
-      kill "$(cat "$pidfile")" 2>/dev/null || true
+      pids+=("$(cat "$pidfile")")
       rm -f "$pidfile"
     done
+    # SIGTERM: each silo leaves the cluster gracefully; SIGKILL whatever is still there after 30 s.
+    [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq 1 60); do
+      local alive=0
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      [ "$alive" -eq 0 ] && break
+      sleep 0.5
+    done
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   fi
   local bin; bin=$(pg_bin || true)
   if [ -n "$bin" ] && [ -f "$PGDATA/PG_VERSION" ]; then
