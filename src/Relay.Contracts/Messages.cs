@@ -107,3 +107,15 @@ public static class RelayNamespaces
 {
     public const string Messaging = "urn:relay:messaging:v1";
 }
+
+/// <summary>A destination's circuit breaker.</summary>
+[DataContract(Name = "CircuitState", Namespace = RelayNamespaces.Messaging)]
+public enum CircuitState
+{
+    /// <summary>Attempts go out.</summary>
+    [EnumMember] Closed,
+    /// <summary>Attempts are held back until the break is over.</summary>
+    [EnumMember] Open,
+    /// <summary>The break is over; one probe attempt decides.</summary>
+    [EnumMember] HalfOpen,
+}

@@ -172,13 +172,15 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
         }
     }
 
-    public async Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit,
+        IReadOnlyCollection<string>? excludedDestinations = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         return await ReadKeysAsync(
             """
             SELECT destination, message_id FROM deliveries
             WHERE shard BETWEEN @from AND @to AND due_at IS NOT NULL AND due_at <= @now
+              AND NOT (destination = ANY(@excluded))
             ORDER BY due_at, shard, destination, message_id
             LIMIT @limit
             """,
@@ -186,6 +188,7 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
             ("from", shardFrom),
             ("to", shardTo),
             ("now", WholeMilliseconds(now)),
+            ("excluded", (excludedDestinations ?? []).ToArray()),
             ("limit", limit)).ConfigureAwait(false);
     }
 

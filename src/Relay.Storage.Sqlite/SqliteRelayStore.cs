@@ -135,13 +135,15 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
         }
     }
 
-    public async Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit,
+        IReadOnlyCollection<string>? excludedDestinations = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         return await ReadKeysAsync(
             """
             SELECT destination, message_id FROM deliveries
             WHERE shard BETWEEN $from AND $to AND due_at IS NOT NULL AND due_at <= $now
+              AND destination NOT IN (SELECT value FROM json_each($excluded))
             ORDER BY due_at, shard, destination, message_id
             LIMIT $limit
             """,
@@ -149,6 +151,7 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
             ("$from", shardFrom),
             ("$to", shardTo),
             ("$now", ToDb(now)),
+            ("$excluded", System.Text.Json.JsonSerializer.Serialize(excludedDestinations ?? [])),
             ("$limit", limit)).ConfigureAwait(false);
     }
 

@@ -18,9 +18,10 @@ public interface IRelayStore
 
     /// <summary>
     /// Deliveries due at <paramref name="now"/> whose shard is in [<paramref name="shardFrom"/>, <paramref name="shardTo"/>],
-    /// earliest first.
+    /// earliest first, leaving out the deliveries to <paramref name="excludedDestinations"/> (paused, or circuit open).
     /// </summary>
-    Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit,
+        IReadOnlyCollection<string>? excludedDestinations = null, CancellationToken cancellationToken = default);
 
     /// <summary>Deliveries matching a status and (optionally) a destination, for bulk operations.</summary>
     Task<IReadOnlyList<DeliveryKey>> FindDeliveriesAsync(DeliveryStatus status, string? destination, int limit, CancellationToken cancellationToken = default);

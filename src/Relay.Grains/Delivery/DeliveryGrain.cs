@@ -31,6 +31,7 @@ internal sealed partial class DeliveryGrain(
     IOptions<RelayOptions> options,
     ProtocolAdapters adapters,
     DestinationRateLimiter rateLimiter,
+    DestinationControl control,
     TimeProvider time,
     ILocalSiloDetails silo,
     ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain
@@ -58,6 +59,8 @@ internal sealed partial class DeliveryGrain(
 
         var destination = GetDestination(envelope.Destination);
         var now = Now();
+        // Paused, or its circuit open: stored and answered Pending at once; the scheduler sends it when released.
+        attemptNow &= !control.IsHeld(envelope.Destination);
         state.State = new DeliveryState
         {
             MessageId = envelope.MessageId,
@@ -102,7 +105,8 @@ internal sealed partial class DeliveryGrain(
             await HandOverNotificationAsync();
         }
         else if (S.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry
-                 && S.DueAt is { } due && due <= Now() + DueTolerance)
+                 && S.DueAt is { } due && due <= Now() + DueTolerance
+                 && !control.IsHeld(S.Destination))
         {
             var destination = GetDestination(S.Destination);
             // Without a token (the destination's MaxPerSecond is used up) the row stays due: the scheduler comes back.
@@ -110,6 +114,24 @@ internal sealed partial class DeliveryGrain(
             {
                 await AttemptAsync(destination, destination.Timeout);
             }
+        }
+    }
+
+    public async Task Probe()
+    {
+        var answered = false;
+        try
+        {
+            if (state.RecordExists && S.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry)
+            {
+                var destination = GetDestination(S.Destination);
+                // A final (4xx) answer shows the destination is up as much as a success does.
+                answered = await AttemptAsync(destination, destination.Timeout) != AttemptOutcome.RetryableFailure;
+            }
+        }
+        finally
+        {
+            await control.Grain.ProbeResult(S.Destination, answered);
         }
     }
 
@@ -174,12 +196,12 @@ internal sealed partial class DeliveryGrain(
         S.ResponseBody = null;
         S.CompletedAt = null;
         S.NextAttemptAt = now;
-        S.DueAt = command.AttemptNow ? now + destination.SyncTimeout + _options.Scheduler.RecoveryGrace : now;
+        S.DueAt = command.AttemptNow && !control.IsHeld(S.Destination) ? now + destination.SyncTimeout + _options.Scheduler.RecoveryGrace : now;
         S.UpdatedAt = now;
         await WriteAsync();
         Log.Resubmitted(logger, S.MessageId, S.Destination, command.By ?? "anonymous");
 
-        if (command.AttemptNow)
+        if (command.AttemptNow && !control.IsHeld(S.Destination))
         {
             await FirstAttemptAsync(destination);
         }
@@ -212,7 +234,7 @@ internal sealed partial class DeliveryGrain(
         return S.ToView();
     }
 
-    private async Task AttemptAsync(DestinationOptions destination, TimeSpan timeout)
+    private async Task<AttemptOutcome> AttemptAsync(DestinationOptions destination, TimeSpan timeout)
     {
         var attempt = S.Attempts + 1;
         var started = time.GetTimestamp();
@@ -255,6 +277,7 @@ internal sealed partial class DeliveryGrain(
             ResponseBody = result.Body,
         });
 
+        control.Record(S.Destination, result.Outcome);
         switch (result.Outcome)
         {
             case AttemptOutcome.Success:
@@ -305,6 +328,8 @@ internal sealed partial class DeliveryGrain(
         {
             await HandOverNotificationAsync();
         }
+
+        return result.Outcome;
     }
 
     private bool OwesNotification(DestinationOptions destination) =>

@@ -13,6 +13,12 @@ public interface IDeliveryGrain : IGrainWithStringKey
     /// <summary>Called by the retry scheduler when the delivery is due: attempts it, or hands over its notification.</summary>
     Task Wake();
 
+    /// <summary>
+    /// The one attempt a half-open circuit lets through: attempts now, whatever the hold and the schedule, and
+    /// reports to the destination control whether the destination answered.
+    /// </summary>
+    Task Probe();
+
     /// <summary>Sends a dead-lettered delivery again, with attempts counted afresh, optionally edited.</summary>
     Task<DeliveryView> Resubmit(ResubmitCommand command);
 

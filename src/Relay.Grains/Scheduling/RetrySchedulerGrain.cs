@@ -4,6 +4,7 @@ using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
+using Relay.Grains.Destinations;
 
 namespace Relay.Grains.Scheduling;
 
@@ -15,6 +16,7 @@ namespace Relay.Grains.Scheduling;
 /// </summary>
 internal sealed partial class RetrySchedulerGrain(
     IRelayStore store,
+    DestinationControl control,
     IOptions<RelayOptions> options,
     TimeProvider time,
     ILogger<RetrySchedulerGrain> logger) : Grain, IRetrySchedulerGrain, IRemindable
@@ -63,7 +65,8 @@ internal sealed partial class RetrySchedulerGrain(
         IReadOnlyList<DeliveryKey> due;
         try
         {
-            due = await store.GetDueDeliveriesAsync(_shardFrom, _shardTo, time.GetUtcNow(), Math.Min(_options.BatchSize, room) + _inFlight.Count, cancellationToken);
+            due = await store.GetDueDeliveriesAsync(_shardFrom, _shardTo, time.GetUtcNow(), Math.Min(_options.BatchSize, room) + _inFlight.Count,
+                control.Held, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -5,6 +5,7 @@ using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
+using Relay.Grains.Destinations;
 
 namespace Relay.Silo.Api;
 
@@ -20,6 +21,25 @@ internal static class OperatorEndpoints
         app.MapPost("/messages/{id}/resubmit", ResubmitAsync);
         app.MapPost("/messages/{id}/discard", DiscardAsync);
         app.MapGet("/destinations", DestinationsAsync);
+        app.MapPost("/destinations/{name}/pause", (string name, HttpContext http, DestinationControl control, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
+            ControlAsync(name, http, control, options, logger, (grain, by) => grain.Pause(name, by)));
+        app.MapPost("/destinations/{name}/resume", (string name, HttpContext http, DestinationControl control, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
+            ControlAsync(name, http, control, options, logger, (grain, by) => grain.Resume(name, by)));
+        app.MapPost("/destinations/{name}/circuit", async (string name, HttpContext http, DestinationControl control, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
+        {
+            var (request, problem) = await MessageEndpoints.ReadJsonAsync<CircuitRequest>(http);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            if (request?.State is not (CircuitState.Open or CircuitState.Closed))
+            {
+                return Problems.Of(400, "Give \"state\": \"Open\" or \"Closed\".", "Open holds every attempt back until closed by hand; Closed lets them go.");
+            }
+
+            return await ControlAsync(name, http, control, options, logger, (grain, by) => grain.SetCircuit(name, request.State.Value, by));
+        });
         return app;
     }
 
@@ -188,27 +208,57 @@ internal static class OperatorEndpoints
         });
     }
 
-    private static async Task<IResult> DestinationsAsync(IRelayStore store, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger, CancellationToken cancellationToken)
+    private static async Task<IResult> ControlAsync(string name, HttpContext http, DestinationControl control, IOptions<RelayOptions> options,
+        ILogger logger, Func<IDestinationControlGrain, string, Task<DestinationHolds>> action)
+    {
+        if (!options.Value.Destinations.ContainsKey(name))
+        {
+            return Problems.Of(404, $"Unknown destination '{name}'.");
+        }
+
+        return await Problems.Guard(logger, null, async () =>
+        {
+            var holds = await action(control.Grain, Operator(http));
+            control.Update(holds);
+            return Results.Json(Describe(name, options.Value.Destinations[name], holds, counts: []));
+        });
+    }
+
+    private static object Describe(string name, DestinationOptions destination, DestinationHolds holds, IReadOnlyList<DestinationCount> counts)
+    {
+        long Count(DeliveryStatus s) => counts.Where(c => c.Destination == name && c.Status == s).Sum(c => c.Count);
+        var hold = holds.ByDestination.GetValueOrDefault(name);
+        return new
+        {
+            name,
+            protocol = destination.Protocol,
+            contract = destination.Contract ?? RelayOptions.DefaultContractName,
+            paused = hold?.Paused ?? false,
+            circuit = (hold?.Circuit ?? CircuitState.Closed).ToString(),
+            openUntil = hold?.OpenUntil,
+            holdReason = hold?.Reason,
+            maxPerSecond = destination.MaxPerSecond,
+            failureThreshold = destination.FailureThreshold,
+            pending = Count(DeliveryStatus.Pending),
+            inRetry = Count(DeliveryStatus.InRetry),
+            deadLettered = Count(DeliveryStatus.DeadLettered),
+            delivered = Count(DeliveryStatus.Delivered),
+            discarded = Count(DeliveryStatus.Discarded),
+        };
+    }
+
+    private sealed class CircuitRequest
+    {
+        public CircuitState? State { get; set; }
+    }
+
+    private static async Task<IResult> DestinationsAsync(IRelayStore store, DestinationControl control, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger, CancellationToken cancellationToken)
     {
         return await Problems.Guard(logger, null, async () =>
         {
             var counts = await store.CountByDestinationAsync(cancellationToken);
-            var relay = options.Value;
-            var items = relay.Destinations.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d =>
-            {
-                long Count(DeliveryStatus s) => counts.Where(c => c.Destination == d.Key && c.Status == s).Sum(c => c.Count);
-                return new
-                {
-                    name = d.Key,
-                    protocol = d.Value.Protocol,
-                    contract = d.Value.Contract ?? RelayOptions.DefaultContractName,
-                    pending = Count(DeliveryStatus.Pending),
-                    inRetry = Count(DeliveryStatus.InRetry),
-                    deadLettered = Count(DeliveryStatus.DeadLettered),
-                    delivered = Count(DeliveryStatus.Delivered),
-                    discarded = Count(DeliveryStatus.Discarded),
-                };
-            });
+            var holds = control.Current;
+            var items = options.Value.Destinations.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => Describe(d.Key, d.Value, holds, counts));
             return Results.Json(new { items });
         });
     }

@@ -259,6 +259,24 @@ public abstract partial class StorageConformanceTests
     }
 
     [Fact]
+    public async Task Due_deliveries_of_held_destinations_are_left_out()
+    {
+        var now = new DateTimeOffset(1991, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        var held = Unique("paused");
+        var open = Unique("open");
+        var flowing = Unique("flowing");
+        DeliveryRow Due(string destination) => Row(MessageIdInShard(destination, 20), destination, DeliveryStatus.InRetry, now.AddDays(-1), now.AddSeconds(-1));
+        var rows = new[] { Due(held), Due(open), Due(flowing) };
+        await Task.WhenAll(rows.Select(r => WriteDeliveryAsync(r)));
+
+        var all = await Storage.Store.GetDueDeliveriesAsync(20, 20, now, 100);
+        var some = await Storage.Store.GetDueDeliveriesAsync(20, 20, now, 100, [held, open]);
+
+        Assert.Equal(3, all.Count(k => k.Destination == held || k.Destination == open || k.Destination == flowing));
+        Assert.Equal([new DeliveryKey(flowing, rows[2].MessageId)], some.Where(k => k.Destination == held || k.Destination == open || k.Destination == flowing));
+    }
+
+    [Fact]
     public async Task Deliveries_are_found_by_status_and_destination()
     {
         var billing = Unique("billing");
