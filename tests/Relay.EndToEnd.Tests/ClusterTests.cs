@@ -181,6 +181,29 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(arrivals.Length / span <= perSecond * 1.1, $"{arrivals.Length / span:0} requests per second at the destination; MaxPerSecond is {perSecond}");
     }
 
+    [Fact]
+    public async Task A_pause_made_on_one_silo_holds_the_destination_on_every_silo()
+    {
+        await StartSilosAsync(2);
+        _destination.Answer("/orders", Reply.Ok());
+
+        var pause = await _silos[0].Client.PostAsync("/destinations/orders/pause", null);
+        Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
+        // The other silo learns of it within a refresh of its view.
+        await Eventually.Until(async () =>
+        {
+            var response = await _silos[1].Client.PostAsJsonAsync("/messages", new { id = $"probe-{Guid.NewGuid():N}", destination = "orders", payload = "p" });
+            return (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"];
+        }, s => s == "Pending", what: "the second silo holds the paused destination");
+        var received = _destination.ReceivedAt("/orders").Count;
+        var held = await _silos[1].Client.PostAsJsonAsync("/messages", new { id = "held-1", destination = "orders", payload = "p" });
+        Assert.Equal(HttpStatusCode.Accepted, held.StatusCode);
+
+        await _silos[1].Client.PostAsync("/destinations/orders/resume", null);
+        await Eventually.Until(async () => (string?)(await ReadAsync(_silos[0], "held-1"))?["status"], s => s == "Delivered", what: "held-1 delivered after resume");
+        Assert.True(_destination.ReceivedAt("/orders").Count > received);
+    }
+
     private static int Busiest(DateTimeOffset[] sorted, TimeSpan window)
     {
         var best = 0;
