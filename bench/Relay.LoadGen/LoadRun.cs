@@ -105,10 +105,16 @@ internal sealed class LoadRun : IDisposable
 
         async Task SendAndReleaseAsync(long index, long intended)
         {
-            await SendAsync(index, intended);
-            if (Interlocked.Decrement(ref outstanding) == 0)
+            try
             {
-                drained.TrySetResult();
+                await SendAsync(index, intended);
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref outstanding) == 0)
+                {
+                    drained.TrySetResult();
+                }
             }
         }
 
@@ -166,6 +172,10 @@ internal sealed class LoadRun : IDisposable
         catch (TaskCanceledException)
         {
             _results.RecordError("Timeout");
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            _results.RecordError(ex.GetType().Name);
         }
     }
 

@@ -1,18 +1,23 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Relay.Adapters.Http;
+using Relay.Adapters.Soap;
 
 namespace Relay.Adapters;
 
 public static class AdapterExtensions
 {
     /// <summary>The protocols <see cref="AddRelayAdapters"/> registers: the values a destination's <c>Protocol</c> may take.</summary>
-    public static readonly IReadOnlyList<string> Protocols = ["Http"];
+    public static readonly IReadOnlyList<string> Protocols = ["Http", "Soap", "Ftp", "Smtp", "Ldap"];
 
     /// <summary>Registers every protocol adapter Relay ships.</summary>
     public static IServiceCollection AddRelayAdapters(this IServiceCollection services, int maxResponseBodyBytes)
     {
         services.AddRelayHttpAdapter(o => o.MaxResponseBodyBytes = maxResponseBodyBytes);
+        services.AddRelaySoapAdapter(o => o.MaxResponseBodyBytes = maxResponseBodyBytes);
+        services.AddRelayFtpAdapter();
+        services.AddRelaySmtpAdapter();
+        services.AddRelayLdapAdapter();
         return services;
     }
 

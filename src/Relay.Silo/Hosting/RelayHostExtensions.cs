@@ -9,6 +9,7 @@ using Relay.Core.Options;
 using Relay.Grains;
 using Relay.Silo.Api;
 using Relay.Silo.Samples;
+using Relay.Silo.Soap;
 using Relay.Storage.Sqlite;
 
 namespace Relay.Silo.Hosting;
@@ -36,6 +37,7 @@ public static class RelayHostExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
         services.AddRelayAdapters(options.Limits.MaxResponseBodyBytes);
+        services.AddRelaySoapFrontDoor();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
@@ -91,6 +93,7 @@ public static class RelayHostExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRelaySoapFrontDoor();
         app.MapMessageEndpoints();
         app.MapOperatorEndpoints();
         app.MapHealthEndpoints();
