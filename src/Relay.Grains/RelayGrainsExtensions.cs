@@ -31,6 +31,7 @@ public static class RelayGrainsExtensions
         var services = silo.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Destinations.DestinationRateLimiter>();
+        services.AddSingleton<Destinations.ConcurrencyLimiter>();
         services.AddSingleton<Destinations.DestinationControl>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Destinations.DestinationControl>());
         services.AddSingleton<SchedulerKeepAlive>();

@@ -32,4 +32,28 @@ public sealed class RateLimitTests
         Assert.True(busiestSecond <= 22, $"{busiestSecond} requests within one second; the limit is 20");
         Assert.Equal(count, at.Length);
     }
+
+    [Fact]
+    public async Task MaxConcurrency_bounds_the_attempts_in_flight_and_every_message_arrives()
+    {
+        await using var destination = await TestDestination.StartAsync();
+        destination.Answer("/narrow", new Reply(200, "ok", Delay: TimeSpan.FromMilliseconds(300)));
+        await using var silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        {
+            ["Relay:Destinations:narrow:Address"] = destination.Url("/narrow"),
+            ["Relay:Destinations:narrow:MaxConcurrency"] = "3",
+            ["Relay:Destinations:narrow:SyncTimeout"] = "00:00:02",
+        });
+        const int count = 24;
+
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => silo.SendAsync(new { id = $"narrow-{i}", destination = "narrow", payload = "p" })));
+        await Eventually.Until(() => destination.ReceivedAt("/narrow").Select(r => r.Header("Idempotency-Key")).Distinct().Count() == count,
+            TimeSpan.FromSeconds(30), "every message arrived");
+
+        // Each request is answered 300 ms after it arrives, and the next may start only after an answer:
+        // no 300 ms window holds more than three arrivals.
+        var at = destination.ReceivedAt("/narrow").Select(r => r.At).Order().ToArray();
+        var most = at.Select(start => at.Count(t => t >= start && t < start.AddMilliseconds(290))).Max();
+        Assert.True(most <= 3, $"{most} requests in flight at once; MaxConcurrency is 3");
+    }
 }

@@ -31,6 +31,7 @@ internal sealed partial class DeliveryGrain(
     IOptions<RelayOptions> options,
     ProtocolAdapters adapters,
     DestinationRateLimiter rateLimiter,
+    ConcurrencyLimiter concurrency,
     DestinationControl control,
     TimeProvider time,
     ILocalSiloDetails silo,
@@ -108,12 +109,9 @@ internal sealed partial class DeliveryGrain(
                  && S.DueAt is { } due && due <= Now() + DueTolerance
                  && !control.IsHeld(S.Destination))
         {
+            // Without a slot of the destination's limits the row stays due: the scheduler comes back.
             var destination = GetDestination(S.Destination);
-            // Without a token (the destination's MaxPerSecond is used up) the row stays due: the scheduler comes back.
-            if (await rateLimiter.WaitAsync(S.Destination, destination, TimeSpan.FromSeconds(5)))
-            {
-                await AttemptAsync(destination, destination.Timeout);
-            }
+            await TryAttemptAsync(destination, destination.Timeout, TimeSpan.FromSeconds(5));
         }
     }
 
@@ -141,9 +139,8 @@ internal sealed partial class DeliveryGrain(
     /// </summary>
     private async Task FirstAttemptAsync(DestinationOptions destination)
     {
-        if (await rateLimiter.WaitAsync(S.Destination, destination, destination.SyncTimeout / 2))
+        if (await TryAttemptAsync(destination, destination.SyncTimeout, destination.SyncTimeout / 2))
         {
-            await AttemptAsync(destination, destination.SyncTimeout);
             return;
         }
 
@@ -232,6 +229,23 @@ internal sealed partial class DeliveryGrain(
         await WriteAsync();
         Log.Discarded(logger, S.MessageId, S.Destination, by ?? "anonymous");
         return S.ToView();
+    }
+
+    /// <summary>
+    /// Attempts once the destination's limits allow it: a send slot of its <c>MaxPerSecond</c> and a place among its
+    /// <c>MaxConcurrency</c> attempts in flight. False (nothing attempted, nothing counted) when they do not within
+    /// <paramref name="maxWait"/>.
+    /// </summary>
+    private async Task<bool> TryAttemptAsync(DestinationOptions destination, TimeSpan timeout, TimeSpan maxWait)
+    {
+        using var lease = await concurrency.EnterAsync(S.Destination, destination, maxWait);
+        if (lease is null || !await rateLimiter.WaitAsync(S.Destination, destination, maxWait))
+        {
+            return false;
+        }
+
+        await AttemptAsync(destination, timeout);
+        return true;
     }
 
     private async Task<AttemptOutcome> AttemptAsync(DestinationOptions destination, TimeSpan timeout)
