@@ -86,7 +86,11 @@ internal sealed partial class DeliveryGrain(
         await WriteAsync();
         Log.Accepted(logger, S.MessageId, S.Destination);
 
-        if (attemptNow)
+        if (!await IsMyTurnAsync())
+        {
+            await WaitForTurnAsync();
+        }
+        else if (attemptNow)
         {
             await FirstAttemptAsync(destination);
         }
@@ -101,9 +105,14 @@ internal sealed partial class DeliveryGrain(
             return;
         }
 
-        if (S.NotificationPending)
+        if (S.NotificationPending || S.OrderingReleasePending)
         {
-            await HandOverNotificationAsync();
+            await HandOverAsync();
+        }
+        else if (S.Status == DeliveryStatus.Pending && S.DueAt is not null && !await IsMyTurnAsync())
+        {
+            // Accepted behind an earlier message of its ordering key (the silo died before it was set waiting).
+            await WaitForTurnAsync();
         }
         else if (S.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry
                  && S.DueAt is { } due && due <= Now() + DueTolerance
@@ -114,6 +123,35 @@ internal sealed partial class DeliveryGrain(
             await TryAttemptAsync(destination, destination.Timeout, TimeSpan.FromSeconds(5));
         }
     }
+
+    public async Task Release()
+    {
+        if (state.RecordExists && S.Status == DeliveryStatus.Pending && S.DueAt is null)
+        {
+            S.DueAt = Now();
+            S.NextAttemptAt = S.DueAt;
+            S.UpdatedAt = S.DueAt.Value;
+            await WriteAsync();
+            // Attempt after this call returns (the key that released us must not wait for our attempt).
+            GrainFactory.GetGrain<IDeliveryGrain>(this.GetPrimaryKeyString()).Wake().Ignore();
+        }
+    }
+
+    /// <summary>Whether this delivery may be attempted: it has no ordering key, or it is the head of its key.</summary>
+    private async Task<bool> IsMyTurnAsync() =>
+        S.OrderingKey is null || S.IsNotification || await OrderingKey().Enqueue(S.MessageId);
+
+    /// <summary>Waits, Pending and not scheduled, until the key releases it.</summary>
+    private async Task WaitForTurnAsync()
+    {
+        S.DueAt = null;
+        S.NextAttemptAt = null;
+        S.UpdatedAt = Now();
+        await WriteAsync();
+    }
+
+    private Ordering.IOrderingKeyGrain OrderingKey() =>
+        GrainFactory.GetGrain<Ordering.IOrderingKeyGrain>($"{S.Destination}/{S.OrderingKey}");
 
     public async Task Probe()
     {
@@ -226,8 +264,11 @@ internal sealed partial class DeliveryGrain(
         S.DueAt = null;
         S.NextAttemptAt = null;
         S.UpdatedAt = now;
+        // A discarded head releases the next of its ordering key.
+        OweOrderingRelease(now);
         await WriteAsync();
         Log.Discarded(logger, S.MessageId, S.Destination, by ?? "anonymous");
+        await HandOverAsync();
         return S.ToView();
     }
 
@@ -335,13 +376,16 @@ internal sealed partial class DeliveryGrain(
                 // Outbox: if we die before handing the notification over, a scheduler wakes us to do it.
                 S.DueAt = now + _options.Scheduler.RecoveryGrace;
             }
+
+            // Delivered: the next of its ordering key may go. (A dead-lettered head holds the rest back.)
+            if (S.Status == DeliveryStatus.Delivered)
+            {
+                OweOrderingRelease(now);
+            }
         }
 
         await WriteAsync();
-        if (S.NotificationPending)
-        {
-            await HandOverNotificationAsync();
-        }
+        await HandOverAsync();
 
         return result.Outcome;
     }
@@ -350,8 +394,7 @@ internal sealed partial class DeliveryGrain(
         S.Notify is not null && !S.IsNotification && (S.WasInRetry || destination.NotifyOn == NotifyOn.Always);
 
     /// <summary>
-    /// Stores the final notification as a delivery of its own (with its own retries) and clears the
-    /// outbox flag. The notification's id is derived from this delivery and its generation, so handing it
+    /// Stores the final notification as a delivery of its own (with its own retries). The notification's id is derived from this delivery and its generation, so handing it
     /// over twice (after a crash between the two writes) stores it once.
     /// </summary>
     private async Task HandOverNotificationAsync()
@@ -385,8 +428,45 @@ internal sealed partial class DeliveryGrain(
         await grain.Accept(envelope, attemptNow: false);
         grain.Wake().Ignore();
         Log.NotificationQueued(logger, S.MessageId, S.Destination, notify);
-
         S.NotificationPending = false;
+    }
+
+    private void OweOrderingRelease(DateTimeOffset now)
+    {
+        if (S.OrderingKey is not null && !S.IsNotification)
+        {
+            S.OrderingReleasePending = true;
+            S.DueAt = now + _options.Scheduler.RecoveryGrace;
+        }
+    }
+
+    /// <summary>
+    /// What a final status owes, handed over after the commit that recorded it (outbox flags, each repeated harmlessly
+    /// if we die before clearing them): the final notification, and the release of the next of the ordering key.
+    /// </summary>
+    private async Task HandOverAsync()
+    {
+        if (!S.NotificationPending && !S.OrderingReleasePending)
+        {
+            return;
+        }
+
+        if (S.NotificationPending)
+        {
+            await HandOverNotificationAsync();
+        }
+
+        if (S.OrderingReleasePending)
+        {
+            // Repeated after a crash, this releases the same head again, which is harmless.
+            if (await OrderingKey().Complete(S.MessageId) is { } head)
+            {
+                await GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(S.Destination, head).ToString()).Release();
+            }
+
+            S.OrderingReleasePending = false;
+        }
+
         S.DueAt = null;
         S.UpdatedAt = Now();
         await WriteAsync();

@@ -46,6 +46,8 @@ public sealed class DeliveryState : IDeliveryProjection
     [Id(24)] public bool NotificationPending { get; set; }
     [Id(25)] public bool IsNotification { get; set; }
     [Id(26)] public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>Delivered or discarded with an ordering key: the next of the key is owed its release (outbox flag).</summary>
+    [Id(27)] public bool OrderingReleasePending { get; set; }
 
     [NonSerialized]
     private List<AuditEntry>? _pendingAudit;

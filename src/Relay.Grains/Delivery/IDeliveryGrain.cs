@@ -19,6 +19,9 @@ public interface IDeliveryGrain : IGrainWithStringKey
     /// </summary>
     Task Probe();
 
+    /// <summary>Its ordering key made it the head: it may be attempted now.</summary>
+    Task Release();
+
     /// <summary>Sends a dead-lettered delivery again, with attempts counted afresh, optionally edited.</summary>
     Task<DeliveryView> Resubmit(ResubmitCommand command);
 

@@ -1,0 +1,18 @@
+namespace Relay.Grains.Ordering;
+
+/// <summary>
+/// One ordering key of one destination (keyed <c>destination/orderingKey</c>): the queue of its deliveries in the
+/// order they were accepted. Only the head is attempted; it leaves the queue when delivered or discarded, and the
+/// next one is released. A head that is in retry or dead-lettered holds the rest back.
+/// </summary>
+public interface IOrderingKeyGrain : IGrainWithStringKey
+{
+    /// <summary>Queues a message (once; again is harmless); answers whether it is the head.</summary>
+    Task<bool> Enqueue(string messageId);
+
+    /// <summary>
+    /// Takes a delivered or discarded message out of the queue; answers the head now (also when asked twice), for the
+    /// caller to release. (The key does not call the head itself: the head may be calling the key at that moment.)
+    /// </summary>
+    Task<string?> Complete(string messageId);
+}
