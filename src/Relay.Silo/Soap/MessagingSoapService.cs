@@ -1,0 +1,21 @@
+using Relay.Contracts;
+using Relay.Silo.Messaging;
+
+namespace Relay.Silo.Soap;
+
+/// <summary>
+/// <see cref="IMessagingService"/> as the silo serves it at <c>/Messaging.svc</c>: a thin mapping onto
+/// <see cref="MessageService"/>, the code path behind <c>POST /messages</c> and <c>GET /messages/{id}</c> too, so
+/// validation, idempotency and statuses cannot differ between the two front doors. Errors become SOAP faults.
+/// </summary>
+internal sealed class MessagingSoapService(MessageService messages) : IMessagingService
+{
+    public async Task<SendResult> SendAsync(SendRequest request) =>
+        Answer(await messages.SendAsync(request));
+
+    public async Task<SendResult> GetStatusAsync(string id) =>
+        Answer(await messages.GetAsync(id, withAudit: true));
+
+    private static SendResult Answer(MessageOutcome outcome) =>
+        outcome.Error is { } error ? throw SoapFaults.From(error) : outcome.Result!;
+}

@@ -1,0 +1,192 @@
+using System.ServiceModel;
+using System.Xml;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Relay.Contracts;
+using Relay.Core.Messages;
+using Relay.Core.Options;
+
+namespace Relay.Silo.Soap;
+
+/// <summary>
+/// Stands in front of SoapCore at <c>/Messaging.svc</c> and lets through only what Relay is willing to parse: a POST
+/// of <c>text/xml</c> no larger than the envelope limit, that is well-formed XML without a DTD and whose root is a
+/// SOAP 1.1 envelope; and GET of the WSDL, which it answers itself (<see cref="MessagingWsdl"/>). SoapCore copies the whole body into memory before it parses, so the size
+/// is enforced here, before anything is parsed: by Content-Length at once, and by a capped read for a body without one.
+/// </summary>
+/// <remarks>
+/// The check parses with <see cref="DtdProcessing.Prohibit"/> and no resolver, so a DOCTYPE is refused before any
+/// entity could be resolved: no file is read, no outbound request is made. It is not a second line of defence but
+/// the only one: SoapCore 1.2.1.18 loads the envelope with <c>XDocument.LoadAsync</c>, which parses DTDs and expands
+/// internal entities (external ones are not fetched only because .NET's default resolver is null); the tests of
+/// HostileEnvelopeTests fail without this guard.
+/// </remarks>
+internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOptions> options)
+{
+    /// <summary>How deep an envelope may nest: a Send with headers needs 7 levels.</summary>
+    internal const int MaxDepth = 64;
+
+    private const string Soap11Envelope = "http://schemas.xmlsoap.org/soap/envelope/";
+
+    private readonly long _maxEnvelopeBytes = SoapFrontDoorExtensions.MaxEnvelopeBytes(options.Value.Limits);
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var request = http.Request;
+        // SoapCore also answers /Messaging.svc/{operation} with query or form parameters: not a door Relay offers.
+        if (!request.Path.StartsWithSegments(SoapFrontDoorExtensions.Path, StringComparison.OrdinalIgnoreCase, out var rest)
+            || (rest.HasValue && rest.Value != "/"))
+        {
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        {
+            await WriteWsdlAsync(http);
+            return;
+        }
+
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            http.Response.Headers.Allow = "GET, HEAD, POST";
+            http.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            return;
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("text/xml", StringComparison.OrdinalIgnoreCase))
+        {
+            await SoapFaults.WriteAsync(http, SoapFaults.BadRequest(
+                $"The content type is '{request.ContentType}'; Relay's SOAP front door speaks SOAP 1.1, sent as text/xml.",
+                "Use BasicHttpBinding (SOAP 1.1), or send the envelope with Content-Type: text/xml; charset=utf-8."),
+                StatusCodes.Status415UnsupportedMediaType);
+            return;
+        }
+
+        if (request.ContentLength > _maxEnvelopeBytes)
+        {
+            // Refused without reading a byte of the body.
+            await SoapFaults.WriteAsync(http, TooLarge());
+            return;
+        }
+
+        var envelope = await ReadCappedAsync(http);
+        if (envelope is null)
+        {
+            await SoapFaults.WriteAsync(http, TooLarge());
+            return;
+        }
+
+        if (Inspect(envelope) is { } problem)
+        {
+            await SoapFaults.WriteAsync(http, problem);
+            return;
+        }
+
+        envelope.Position = 0;
+        request.Body = envelope;
+        request.ContentLength = envelope.Length;
+        await next(http);
+    }
+
+    /// <summary>
+    /// <c>?wsdl</c> (also <c>?singleWsdl</c>, and the bare address, as WCF answers them): Relay's own WSDL, see
+    /// <see cref="MessagingWsdl"/>. SoapCore's metadata pages are not served.
+    /// </summary>
+    private static async Task WriteWsdlAsync(HttpContext http)
+    {
+        var query = http.Request.Query;
+        if (query.Count > 0 && !query.ContainsKey("wsdl") && !query.ContainsKey("singleWsdl"))
+        {
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        var request = http.Request;
+        var wsdl = MessagingWsdl.Write($"{request.Scheme}://{request.Host}{request.PathBase}{SoapFrontDoorExtensions.Path}");
+        http.Response.ContentType = "text/xml; charset=utf-8";
+        http.Response.ContentLength = wsdl.Length;
+        if (HttpMethods.IsGet(request.Method))
+        {
+            await http.Response.Body.WriteAsync(wsdl, http.RequestAborted);
+        }
+    }
+
+    /// <summary>The body, or null when it is longer than the limit (reading stops just past it).</summary>
+    private async Task<MemoryStream?> ReadCappedAsync(HttpContext http)
+    {
+        var declared = http.Request.ContentLength ?? 0;
+        var buffer = new MemoryStream((int)Math.Min(Math.Max(declared, 4096), _maxEnvelopeBytes + 1));
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > _maxEnvelopeBytes)
+                {
+                    return null;
+                }
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The server's own limit on request bodies came first.
+            return null;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>A fault when the body is not a well-formed SOAP 1.1 envelope without a DTD; null when it may go on to SoapCore.</summary>
+    internal static FaultException<RelayFault>? Inspect(Stream body)
+    {
+        var settings = new XmlReaderSettings
+        {
+            DtdProcessing = DtdProcessing.Prohibit,
+            XmlResolver = null,
+            IgnoreComments = true,
+            IgnoreProcessingInstructions = true,
+            IgnoreWhitespace = true,
+            CloseInput = false,
+        };
+        body.Position = 0;
+        try
+        {
+            using var reader = XmlReader.Create(body, settings);
+            if (reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "Envelope" || reader.NamespaceURI != Soap11Envelope)
+            {
+                var root = reader.NodeType == XmlNodeType.Element ? $"{{{reader.NamespaceURI}}}{reader.LocalName}" : "none";
+                return SoapFaults.BadRequest(
+                    $"The body is not a SOAP 1.1 envelope (its root element is {root}).",
+                    $"Send an Envelope in the namespace {Soap11Envelope} (BasicHttpBinding).");
+            }
+
+            while (reader.Read())
+            {
+                if (reader.Depth > MaxDepth)
+                {
+                    return SoapFaults.BadRequest($"The envelope nests deeper than {MaxDepth} levels.", "A Send or GetStatus request needs fewer than ten.");
+                }
+            }
+
+            return null;
+        }
+        catch (XmlException ex) when (ex.Message.Contains("DTD", StringComparison.Ordinal))
+        {
+            return SoapFaults.BadRequest(
+                "The envelope has a DOCTYPE; Relay refuses DTDs and entity declarations in SOAP requests.",
+                "Send the envelope without a DOCTYPE. Nothing was stored.");
+        }
+        catch (XmlException ex)
+        {
+            return SoapFaults.BadRequest("The body is not well-formed XML.", $"{ex.Message} Nothing was stored.");
+        }
+    }
+
+    private FaultException<RelayFault> TooLarge() => SoapFaults.From(RelayError.TooLarge(
+        $"The SOAP request is larger than {_maxEnvelopeBytes} bytes, the most Relay reads for a payload limit of {options.Value.Limits.MaxPayloadBytes} bytes.",
+        "Send a smaller payload, or raise Relay:Limits:MaxPayloadBytes. Nothing was stored."));
+}

@@ -1,0 +1,80 @@
+using System.ServiceModel;
+using Relay.Contracts;
+using Relay.Testing;
+
+namespace Relay.Soap.Tests;
+
+/// <summary>A real silo with HTTP destinations on a <see cref="TestDestination"/>, and WCF clients for its <c>/Messaging.svc</c>.</summary>
+public sealed class FrontDoorFixture : IAsyncLifetime
+{
+    /// <summary>Small, so that the size limits are quick to reach: the envelope limit is 4/3 of it plus 256 KiB.</summary>
+    public const int MaxPayloadBytes = 4096;
+
+    public TestDestination Destination { get; private set; } = null!;
+    public TestSilo Silo { get; private set; } = null!;
+
+    public Uri ServiceUrl => new(Silo.Client.BaseAddress!, "/Messaging.svc");
+
+    public async Task InitializeAsync()
+    {
+        Destination = await TestDestination.StartAsync();
+        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        {
+            ["Relay:Limits:MaxPayloadBytes"] = MaxPayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Relay:Contracts:quick:MaxAttempts"] = "3",
+            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
+            ["Relay:Destinations:billing:Address"] = Destination.Url("/bill"),
+            ["Relay:Destinations:billing:Contract"] = "quick",
+            ["Relay:Destinations:shipping:Address"] = Destination.Url("/ship"),
+            ["Relay:Destinations:shipping:Contract"] = "quick",
+            ["Relay:Destinations:long:Address"] = Destination.Url("/long"),
+            ["Relay:Topics:order.created:0"] = "billing",
+            ["Relay:Topics:order.created:1"] = "shipping",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Silo.DisposeAsync();
+        await Destination.DisposeAsync();
+    }
+
+    /// <summary>A stock WCF client: <see cref="ChannelFactory{TChannel}"/> over <see cref="BasicHttpBinding"/>, nothing else.</summary>
+    public WcfClient Connect() => new(ServiceUrl);
+}
+
+public sealed class WcfClient : IAsyncDisposable
+{
+    private readonly ChannelFactory<IMessagingService> _factory;
+
+    public WcfClient(Uri address)
+    {
+        _factory = new ChannelFactory<IMessagingService>(new BasicHttpBinding(), new EndpointAddress(address));
+        Service = _factory.CreateChannel();
+    }
+
+    public IMessagingService Service { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        var channel = (IClientChannel)Service;
+        try
+        {
+            if (channel.State == CommunicationState.Faulted)
+            {
+                channel.Abort();
+            }
+            else
+            {
+                await Task.Factory.FromAsync(channel.BeginClose, channel.EndClose, null);
+            }
+
+            await Task.Factory.FromAsync(_factory.BeginClose, _factory.EndClose, null);
+        }
+        catch (CommunicationException)
+        {
+            channel.Abort();
+            _factory.Abort();
+        }
+    }
+}
