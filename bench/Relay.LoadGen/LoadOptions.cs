@@ -121,7 +121,8 @@ internal sealed class LoadOptions
                     throw new FormatException($"--url: '{text}' is not an http(s) URL.");
                 }
 
-                urls.Add(url);
+                // A base with a path (http://host/relay) keeps it: /messages is resolved below it.
+                urls.Add(url.AbsolutePath.EndsWith('/') ? url : new Uri(url.GetLeftPart(UriPartial.Path) + "/"));
             }
         }
 
