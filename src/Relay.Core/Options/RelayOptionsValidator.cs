@@ -281,7 +281,127 @@ public static partial class RelayOptionsValidator
                 }
             }
         }
+
+        // The settings of a protocol are checked only when its adapter is there: an unknown protocol is one error, not many.
+        if (!protocolKnown)
+        {
+            return;
+        }
+
+        if (string.Equals(protocol, "Ftp", StringComparison.OrdinalIgnoreCase))
+        {
+            ValidateFtp(key, destination, errors);
+        }
+        else if (string.Equals(protocol, "Smtp", StringComparison.OrdinalIgnoreCase))
+        {
+            ValidateSmtp(key, destination, errors);
+        }
+        else if (string.Equals(protocol, "Ldap", StringComparison.OrdinalIgnoreCase))
+        {
+            ValidateLdap(key, destination, errors);
+        }
     }
+
+    // --- FTP, SMTP, LDAP (docs/ADAPTERS.md). Passwords are secrets: a rule may say one is missing, never what it is.
+
+    private static void ValidateFtp(string key, DestinationOptions destination, List<string> errors)
+    {
+        if (TryAddress(destination, out var address))
+        {
+            CheckNoUserInfo(key, address, errors);
+            if (Uri.UnescapeDataString(address.AbsolutePath).Any(char.IsControl))
+            {
+                errors.Add($"{key}:Address has control characters in its folder.");
+            }
+        }
+
+        var fileName = destination.FileName;
+        if (string.IsNullOrEmpty(fileName) || !fileName.Contains("{id}", StringComparison.Ordinal)
+            || fileName.IndexOfAny(['/', '\\']) >= 0 || fileName.Any(char.IsControl))
+        {
+            errors.Add($"{key}:FileName is '{Shorten(fileName)}'; it must contain {{id}} (each message its own file, which a retry overwrites) and no '/', '\\' or control characters (default {{id}}.dat).");
+        }
+
+        if (string.IsNullOrEmpty(destination.Username) && !string.IsNullOrEmpty(destination.Password))
+        {
+            errors.Add($"{key}:Password is set but {key}:Username is not; give both, or neither to log in as anonymous.");
+        }
+    }
+
+    private static void ValidateSmtp(string key, DestinationOptions destination, List<string> errors)
+    {
+        if (TryAddress(destination, out var address))
+        {
+            CheckNoUserInfo(key, address, errors);
+        }
+
+        if (string.IsNullOrWhiteSpace(destination.From))
+        {
+            errors.Add($"{key}:From is required for an Smtp destination (the sender's address, e.g. relay@example.com).");
+        }
+        else if (!IsMailAddress(destination.From))
+        {
+            errors.Add($"{key}:From is '{Shorten(destination.From)}', which is not a mail address.");
+        }
+
+        if (destination.To is null || destination.To.Count == 0)
+        {
+            errors.Add($"{key}:To is empty; an Smtp destination needs at least one recipient ({key}:To:0).");
+        }
+        else
+        {
+            for (var i = 0; i < destination.To.Count; i++)
+            {
+                if (!IsMailAddress(destination.To[i]))
+                {
+                    errors.Add($"{key}:To:{i} is '{Shorten(destination.To[i])}', which is not a mail address.");
+                }
+            }
+        }
+
+        if (destination.Subject is null || destination.Subject.Any(char.IsControl))
+        {
+            errors.Add($"{key}:Subject must be one line of text (default {{id}}).");
+        }
+
+        if (string.IsNullOrEmpty(destination.Username) != string.IsNullOrEmpty(destination.Password))
+        {
+            errors.Add($"{key}:Username and {key}:Password go together: give both to authenticate, or neither.");
+        }
+    }
+
+    private static void ValidateLdap(string key, DestinationOptions destination, List<string> errors)
+    {
+        if (TryAddress(destination, out var address))
+        {
+            // A path (an LDAP URL's base DN) is ignored: the payload names full DNs.
+            CheckNoUserInfo(key, address, errors);
+        }
+
+        if (string.IsNullOrEmpty(destination.BindDn) != string.IsNullOrEmpty(destination.Password))
+        {
+            errors.Add($"{key}:BindDn and {key}:Password go together: give both for a simple bind, or neither to bind anonymously.");
+        }
+
+        if (destination.UseTls)
+        {
+            errors.Add($"{key}:UseTls is not supported for Ldap destinations yet; leave it out (the LDAP adapter speaks plain ldap://).");
+        }
+    }
+
+    private static bool TryAddress(DestinationOptions destination, out Uri address) =>
+        Uri.TryCreate(destination.Address, UriKind.Absolute, out address!);
+
+    private static void CheckNoUserInfo(string key, Uri address, List<string> errors)
+    {
+        if (!string.IsNullOrEmpty(address.UserInfo))
+        {
+            errors.Add($"{key}:Address carries a user name or password; give them as {key}:Username (or BindDn) and {key}:Password, which are never shown.");
+        }
+    }
+
+    private static bool IsMailAddress(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && System.Net.Mail.MailAddress.TryCreate(value, out var parsed) && parsed.Host.Length > 0;
 
     private static void ValidateTopics(RelayOptions options, List<string> errors)
     {

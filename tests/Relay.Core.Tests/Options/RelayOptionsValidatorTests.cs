@@ -288,4 +288,172 @@ public class RelayOptionsValidatorTests
 
         Assert.Contains("'ftp'", OnlyError(options), StringComparison.Ordinal);
     }
+
+    // --- FTP, SMTP and LDAP destinations (docs/ADAPTERS.md) ---
+
+    private static readonly string[] AllProtocols = ["Http", "Soap", "Ftp", "Smtp", "Ldap"];
+
+    private static RelayOptions WithDestination(DestinationOptions destination) =>
+        new() { Destinations = { ["target"] = destination } };
+
+    private static DestinationOptions Ftp() => new()
+    {
+        Protocol = "Ftp", Address = "ftp://files.example.com:21/inbox/", Username = "relay", Password = "pw-Secret1",
+        FileName = "order-{id}.json", UseTls = true,
+    };
+
+    private static DestinationOptions Smtp() => new()
+    {
+        Protocol = "Smtp", Address = "smtp://mail.example.com:587", From = "Relay <relay@example.com>",
+        To = ["ops@example.com", "audit@example.com"], Subject = "Order {id}", Username = "relay", Password = "pw-Secret1", UseTls = true,
+    };
+
+    private static DestinationOptions Ldap() => new()
+    {
+        Protocol = "Ldap", Address = "ldap://directory.example.com:389", BindDn = "cn=relay,dc=example,dc=com", Password = "pw-Secret1",
+    };
+
+    private static string OnlyAdapterError(DestinationOptions destination) =>
+        Assert.Single(RelayOptionsValidator.Validate(WithDestination(destination), AllProtocols));
+
+    [Fact]
+    public void Ftp_Smtp_and_Ldap_destinations_with_their_documented_settings_are_valid()
+    {
+        var anonymousFtp = new DestinationOptions { Protocol = "Ftp", Address = "ftp://files.example.com/" };
+        var anonymousLdap = new DestinationOptions { Protocol = "Ldap", Address = "ldap://directory.example.com" };
+
+        foreach (var destination in new[] { Ftp(), anonymousFtp, Smtp(), Ldap(), anonymousLdap })
+        {
+            Assert.Empty(RelayOptionsValidator.Validate(WithDestination(destination), AllProtocols));
+        }
+    }
+
+    [Theory]
+    [InlineData("fixed.dat")]
+    [InlineData("out/{id}.dat")]
+    [InlineData(@"out\{id}.dat")]
+    [InlineData("")]
+    public void An_Ftp_FileName_without_the_id_or_with_a_folder_is_refused(string fileName)
+    {
+        var destination = Ftp();
+        destination.FileName = fileName;
+
+        Assert.StartsWith($"Relay:Destinations:target:FileName is '{fileName}'; it must contain {{id}}", OnlyAdapterError(destination), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_Ftp_Password_without_a_Username_is_refused_and_not_shown()
+    {
+        var destination = Ftp();
+        destination.Username = null;
+
+        var error = OnlyAdapterError(destination);
+
+        Assert.Equal("Relay:Destinations:target:Password is set but Relay:Destinations:target:Username is not; give both, or neither to log in as anonymous.", error);
+        Assert.DoesNotContain("pw-Secret1", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Ftp", "ftp://relay:pw-Secret1@files.example.com/inbox/")]
+    [InlineData("Smtp", "smtp://relay:pw-Secret1@mail.example.com:25")]
+    [InlineData("Ldap", "ldap://admin:pw-Secret1@directory.example.com")]
+    public void Credentials_in_an_address_are_refused_and_not_shown(string protocol, string address)
+    {
+        var destination = protocol switch { "Ftp" => Ftp(), "Smtp" => Smtp(), _ => Ldap() };
+        destination.Address = address;
+
+        var error = OnlyAdapterError(destination);
+
+        Assert.StartsWith("Relay:Destinations:target:Address carries a user name or password", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("pw-Secret1", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_control_character_in_an_Ftp_folder_is_refused()
+    {
+        var destination = Ftp();
+        destination.Address = "ftp://files.example.com/in%0D%0ADELE%20x/";
+
+        Assert.Equal("Relay:Destinations:target:Address has control characters in its folder.", OnlyAdapterError(destination));
+    }
+
+    [Fact]
+    public void An_Smtp_destination_needs_From()
+    {
+        var destination = Smtp();
+        destination.From = null;
+
+        Assert.Equal("Relay:Destinations:target:From is required for an Smtp destination (the sender's address, e.g. relay@example.com).", OnlyAdapterError(destination));
+    }
+
+    [Fact]
+    public void An_Smtp_destination_needs_at_least_one_To()
+    {
+        var destination = Smtp();
+        destination.To.Clear();
+
+        Assert.Equal("Relay:Destinations:target:To is empty; an Smtp destination needs at least one recipient (Relay:Destinations:target:To:0).", OnlyAdapterError(destination));
+    }
+
+    [Fact]
+    public void An_Smtp_From_or_To_that_is_no_mail_address_is_named()
+    {
+        var destination = Smtp();
+        destination.From = "relay";
+        destination.To[1] = "audit at example.com";
+
+        Assert.Equal(
+            [
+                "Relay:Destinations:target:From is 'relay', which is not a mail address.",
+                "Relay:Destinations:target:To:1 is 'audit at example.com', which is not a mail address.",
+            ],
+            RelayOptionsValidator.Validate(WithDestination(destination), AllProtocols));
+    }
+
+    [Fact]
+    public void An_Smtp_Subject_must_be_one_line()
+    {
+        var destination = Smtp();
+        destination.Subject = "Order {id}\r\nBcc: someone@example.com";
+
+        Assert.Equal("Relay:Destinations:target:Subject must be one line of text (default {id}).", OnlyAdapterError(destination));
+    }
+
+    [Fact]
+    public void Smtp_Username_and_Password_go_together()
+    {
+        var destination = Smtp();
+        destination.Password = null;
+
+        Assert.Equal("Relay:Destinations:target:Username and Relay:Destinations:target:Password go together: give both to authenticate, or neither.", OnlyAdapterError(destination));
+    }
+
+    [Fact]
+    public void Ldap_BindDn_and_Password_go_together()
+    {
+        var destination = Ldap();
+        destination.Password = null;
+
+        Assert.Equal("Relay:Destinations:target:BindDn and Relay:Destinations:target:Password go together: give both for a simple bind, or neither to bind anonymously.", OnlyAdapterError(destination));
+    }
+
+    [Fact]
+    public void Ldap_UseTls_is_refused_rather_than_ignored()
+    {
+        var destination = Ldap();
+        destination.UseTls = true;
+
+        Assert.StartsWith("Relay:Destinations:target:UseTls is not supported for Ldap destinations yet", OnlyAdapterError(destination), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_settings_of_an_unknown_protocol_are_not_checked_beyond_the_protocol_itself()
+    {
+        var destination = Smtp();
+        destination.From = null;
+
+        var error = Assert.Single(RelayOptionsValidator.Validate(WithDestination(destination), ["Http"]));
+
+        Assert.StartsWith("Relay:Destinations:target:Protocol is 'Smtp'", error, StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Relay.Testing;
+
+namespace Relay.Adapters.Tests.Servers;
+
+/// <summary>
+/// A real LDAP server (OpenLDAP's slapd, Debian's slapd) on a free port of 127.0.0.1, with a throw-away
+/// slapd.conf and an mdb database in a temporary folder: suffix <see cref="Suffix"/>, root DN
+/// <see cref="RootDn"/>, and the entry <c>ou=people</c>. What arrived is read with slapcat, straight from the
+/// database files, not through the client library the adapter uses.
+/// </summary>
+internal sealed class LdapTestServer : IAsyncDisposable
+{
+    public const string Suffix = "dc=relay,dc=test";
+    public const string RootDn = "cn=admin," + Suffix;
+    public const string Password = "s3cret-ldap-Pa55";
+    public const string People = "ou=people," + Suffix;
+
+    private const string Sbin = "/usr/sbin";
+    private const string Hint = "install Debian's slapd (.ci/run does)";
+
+    private readonly string _folder;
+    private readonly ServerProcess _process;
+
+    private LdapTestServer(string folder, ServerProcess process)
+    {
+        _folder = folder;
+        _process = process;
+    }
+
+    public int Port => _process.Port;
+
+    public string Address => $"ldap://127.0.0.1:{Port}";
+
+    private string ConfigFile => Path.Combine(_folder, "slapd.conf");
+
+    public static async Task<LdapTestServer> StartAsync()
+    {
+        var folder = TempFolder.Create("relay-ldap-");
+        var database = Path.Combine(folder, "db");
+        Directory.CreateDirectory(database);
+        var config = Path.Combine(folder, "slapd.conf");
+        await File.WriteAllTextAsync(config, $"""
+            include /etc/ldap/schema/core.schema
+            include /etc/ldap/schema/cosine.schema
+            include /etc/ldap/schema/inetorgperson.schema
+            pidfile {folder}/slapd.pid
+            argsfile {folder}/slapd.args
+            modulepath /usr/lib/ldap
+            moduleload back_mdb
+            database mdb
+            maxsize 16777216
+            suffix "{Suffix}"
+            rootdn "{RootDn}"
+            rootpw {Password}
+            directory {database}
+            """);
+        await File.WriteAllTextAsync(Path.Combine(folder, "base.ldif"), $"""
+            dn: {Suffix}
+            objectClass: dcObject
+            objectClass: organization
+            dc: relay
+            o: relay
+
+            dn: {People}
+            objectClass: organizationalUnit
+            ou: people
+
+            """);
+        var port = Ports.Free();
+        var process = new ServerProcess("LDAP server", Path.Combine(Sbin, "slapd"),
+            ["-d", "0", "-f", config, "-h", $"ldap://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/"], port, Hint);
+        var server = new LdapTestServer(folder, process);
+        try
+        {
+            await RunAsync("slapadd", "-f", config, "-l", Path.Combine(folder, "base.ldif"));
+            await process.StartAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The entry with this DN (compared without regard to case and spaces), or null.</summary>
+    public async Task<LdifEntry?> EntryAsync(string dn)
+    {
+        var wanted = Normalize(dn);
+        return (await EntriesAsync()).FirstOrDefault(e => Normalize(e.Dn) == wanted);
+    }
+
+    /// <summary>Every entry of the database, read by slapcat.</summary>
+    public async Task<IReadOnlyList<LdifEntry>> EntriesAsync() => LdifEntry.Parse(await RunAsync("slapcat", "-f", ConfigFile, "-b", Suffix));
+
+    public Task StopAsync() => _process.StopAsync();
+
+    public Task StartAgainAsync() => _process.StartAsync();
+
+    private static string Normalize(string dn) => dn.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
+
+    private static async Task<string> RunAsync(string tool, params string[] arguments)
+    {
+        var path = Path.Combine(Sbin, tool);
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"{path} is missing: {Hint}");
+        }
+
+        var start = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} failed ({process.ExitCode}): {await error}");
+        }
+
+        return await output;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        TempFolder.Delete(_folder);
+    }
+}
+
+/// <summary>One entry of an LDIF text: its DN and its attributes' values (names compared without regard to case).</summary>
+internal sealed record LdifEntry(string Dn, IReadOnlyDictionary<string, List<string>> Attributes)
+{
+    public IReadOnlyList<string> Values(string attribute) => Attributes.TryGetValue(attribute, out var values) ? values : [];
+
+    public static IReadOnlyList<LdifEntry> Parse(string ldif)
+    {
+        var entries = new List<LdifEntry>();
+        // Unfold: a line that starts with a space continues the one before (RFC 2849).
+        var lines = new List<string>();
+        foreach (var raw in ldif.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            if (line.StartsWith(' ') && lines.Count > 0)
+            {
+                lines[^1] += line[1..];
+            }
+            else
+            {
+                lines.Add(line);
+            }
+        }
+
+        string? dn = null;
+        var attributes = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var line in lines.Append(""))
+        {
+            if (line.Length == 0)
+            {
+                if (dn is not null)
+                {
+                    entries.Add(new LdifEntry(dn, attributes));
+                }
+
+                dn = null;
+                attributes = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+                continue;
+            }
+
+            if (line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var name = line[..colon];
+            var value = line[(colon + 1)..].StartsWith(':')
+                ? Encoding.UTF8.GetString(Convert.FromBase64String(line[(colon + 2)..].Trim()))
+                : line[(colon + 1)..].TrimStart();
+            if (name.Equals("dn", StringComparison.OrdinalIgnoreCase))
+            {
+                dn = value;
+            }
+            else
+            {
+                (attributes.TryGetValue(name, out var values) ? values : attributes[name] = []).Add(value);
+            }
+        }
+
+        return entries;
+    }
+}
