@@ -300,10 +300,6 @@ public static partial class RelayOptionsValidator
         {
             ValidateLdap(key, destination, errors);
         }
-        else if (string.Equals(protocol, "Soap", StringComparison.OrdinalIgnoreCase) && destination.SoapVersion is not ("1.1" or "1.2"))
-        {
-            errors.Add($"{key}:SoapVersion is '{Shorten(destination.SoapVersion ?? "")}'; it must be 1.1 or 1.2.");
-        }
     }
 
     // --- FTP, SMTP, LDAP (docs/ADAPTERS.md). Passwords are secrets: a rule may say one is missing, never what it is.

@@ -456,17 +456,4 @@ public class RelayOptionsValidatorTests
 
         Assert.StartsWith("Relay:Destinations:target:Protocol is 'Smtp'", error, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void A_SOAP_destination_names_a_SOAP_version_it_can_speak()
-    {
-        var options = new RelayOptions();
-        options.Destinations["soapy"] = new DestinationOptions { Protocol = "Soap", Address = "http://127.0.0.1:9/svc", SoapVersion = "1.3" };
-
-        var errors = RelayOptionsValidator.Validate(options, ["Http", "Soap"]);
-
-        Assert.Contains(errors, e => e.StartsWith("Relay:Destinations:soapy:SoapVersion", StringComparison.Ordinal));
-        options.Destinations["soapy"].SoapVersion = "1.2";
-        Assert.Empty(RelayOptionsValidator.Validate(options, ["Http", "Soap"]));
-    }
 }
