@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Relay.Adapters.Http;
 using Relay.Contracts;
 using Relay.Core.Delivery;
 using Relay.Core.Options;
@@ -19,8 +20,6 @@ namespace Relay.Adapters.Soap;
 /// </summary>
 public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
 {
-    private static readonly string[] HeadersOfNote = ["Content-Type", "Location", "Retry-After", "ETag", "Date"];
-
     private readonly HttpClient _client;
     private readonly SoapAdapterOptions _options;
     private readonly TimeProvider _time;
@@ -31,18 +30,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = _options.ConnectTimeout,
-            PooledConnectionLifetime = _options.PooledConnectionLifetime,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            MaxResponseHeadersLength = 64, // KiB
-            RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8,
-        };
-        _client = new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        _client = HttpTransport.CreateClient(_options.ConnectTimeout, _options.PooledConnectionLifetime);
     }
 
     public string Protocol => "Soap";
@@ -72,7 +60,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
         try
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token).ConfigureAwait(false);
-            var body = await ReadBodyAsync(response, timeoutSource.Token).ConfigureAwait(false);
+            var body = await HttpTransport.ReadBodyAsync(response, _options.MaxResponseBodyBytes, timeoutSource.Token).ConfigureAwait(false);
             var code = (int)response.StatusCode;
             var fault = SoapFault.Read(body);
             var outcome = SoapFailureClassifier.Classify(code, fault, destination.RetryOnServerFault);
@@ -81,9 +69,9 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
                 Outcome = outcome,
                 StatusCode = code,
                 Error = outcome == AttemptOutcome.Success ? null : Describe(code, response.ReasonPhrase, fault),
-                Headers = NotableHeaders(response),
+                Headers = HttpTransport.NotableHeaders(response),
                 Body = body,
-                RetryAfter = outcome == AttemptOutcome.RetryableFailure ? RetryAfter(response) : null,
+                RetryAfter = outcome == AttemptOutcome.RetryableFailure ? HttpTransport.RetryAfter(response, _time.GetUtcNow(), _options.MaxRetryAfter) : null,
             };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -92,7 +80,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            var error = Describe(ex);
+            var error = HttpTransport.Describe(ex);
             Log.AttemptFailed(_logger, message.MessageId, message.DestinationName, error);
             return AttemptResult.Retryable(error);
         }
@@ -147,63 +135,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
             return;
         }
 
-        request.Headers.Remove(name);
-        if (!request.Headers.TryAddWithoutValidation(name, value))
-        {
-            request.Content!.Headers.Remove(name);
-            request.Content.Headers.TryAddWithoutValidation(name, value);
-        }
-    }
-
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var retryAfter = response.Headers.RetryAfter switch
-        {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - _time.GetUtcNow(),
-            _ => (TimeSpan?)null,
-        };
-        if (retryAfter is not { } ra || ra <= TimeSpan.Zero)
-        {
-            return null;
-        }
-
-        return ra > _options.MaxRetryAfter ? _options.MaxRetryAfter : ra;
-    }
-
-    private async Task<string?> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var limit = _options.MaxResponseBodyBytes;
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = new byte[limit];
-        var read = 0;
-        while (read < limit)
-        {
-            var n = await stream.ReadAsync(buffer.AsMemory(read, limit - read), cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                break;
-            }
-
-            read += n;
-        }
-
-        // The rest of a long body is not read: disposing the response closes the connection.
-        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
-    }
-
-    private static Dictionary<string, string>? NotableHeaders(HttpResponseMessage response)
-    {
-        Dictionary<string, string>? result = null;
-        foreach (var name in HeadersOfNote)
-        {
-            if (response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values))
-            {
-                (result ??= new(StringComparer.OrdinalIgnoreCase))[name] = string.Join(", ", values);
-            }
-        }
-
-        return result;
+        HttpTransport.SetHeader(request, name, value);
     }
 
     /// <summary><c>SOAP fault Client: Amount must be positive</c>, or <c>503 Service Unavailable</c> when the answer holds no fault.</summary>
@@ -222,28 +154,6 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
         }
 
         return string.IsNullOrEmpty(reason) ? $"SOAP fault {fault.Code}" : $"SOAP fault {fault.Code}: {reason}";
-    }
-
-    private static string Describe(HttpRequestException ex)
-    {
-        var socket = ex.InnerException as SocketException ?? ex.InnerException?.InnerException as SocketException;
-        return socket?.SocketErrorCode switch
-        {
-            SocketError.ConnectionRefused => "Connection refused",
-            SocketError.ConnectionReset => "Connection reset",
-            SocketError.TimedOut => "Connection timed out",
-            SocketError.HostNotFound or SocketError.NoData => "Host not found",
-            SocketError.HostUnreachable or SocketError.NetworkUnreachable => "Host unreachable",
-            { } code => $"Socket error: {code}",
-            null => ex.HttpRequestError switch
-            {
-                HttpRequestError.ResponseEnded => "Connection closed before the response",
-                HttpRequestError.InvalidResponse => "Invalid HTTP response",
-                HttpRequestError.SecureConnectionError => "TLS handshake failed",
-                HttpRequestError.NameResolutionError => "Host not found",
-                _ => "Request failed: " + ex.HttpRequestError,
-            },
-        };
     }
 
     public void Dispose() => _client.Dispose();

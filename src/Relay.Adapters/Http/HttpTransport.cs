@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Relay.Adapters.Http;
+
+/// <summary>What the adapters that speak HTTP (Http, Soap) share: the client, headers, answers and failures.</summary>
+internal static class HttpTransport
+{
+    private static readonly string[] HeadersOfNote = ["Content-Type", "Location", "Retry-After", "ETag", "Date"];
+
+    /// <summary>A client for attempts: no redirects, cookies, proxy or decompression; each attempt sets its own timeout.</summary>
+    public static HttpClient CreateClient(TimeSpan connectTimeout, TimeSpan pooledConnectionLifetime) =>
+        new(new SocketsHttpHandler
+        {
+            ConnectTimeout = connectTimeout,
+            PooledConnectionLifetime = pooledConnectionLifetime,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            MaxResponseHeadersLength = 64, // KiB
+            // Ids and header values may be any printable text: send them as UTF-8 rather than refuse them.
+            RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+    /// <summary>Sets a header on the request, or on its content when it is a content header.</summary>
+    public static void SetHeader(HttpRequestMessage request, string name, string value)
+    {
+        request.Headers.Remove(name);
+        if (!request.Headers.TryAddWithoutValidation(name, value))
+        {
+            request.Content!.Headers.Remove(name);
+            request.Content.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
+    /// <summary>The answer's <c>Retry-After</c>, when in the future, capped at <paramref name="max"/>.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response, DateTimeOffset now, TimeSpan max)
+    {
+        var retryAfter = response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - now,
+            _ => (TimeSpan?)null,
+        };
+        if (retryAfter is not { } ra || ra <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        return ra > max ? max : ra;
+    }
+
+    /// <summary>The body, up to <paramref name="limit"/> bytes; the rest is not read (disposing the answer closes the connection).</summary>
+    public static async Task<string?> ReadBodyAsync(HttpResponseMessage response, int limit, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var buffer = new byte[limit];
+        var read = 0;
+        while (read < limit)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(read, limit - read), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
+    }
+
+    public static Dictionary<string, string>? NotableHeaders(HttpResponseMessage response)
+    {
+        Dictionary<string, string>? result = null;
+        foreach (var name in HeadersOfNote)
+        {
+            if (response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values))
+            {
+                (result ??= new(StringComparer.OrdinalIgnoreCase))[name] = string.Join(", ", values);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A failure without an answer, as a person reads it: <c>Connection refused</c>, <c>TLS handshake failed</c>...</summary>
+    public static string Describe(HttpRequestException ex)
+    {
+        var socket = ex.InnerException as SocketException ?? ex.InnerException?.InnerException as SocketException;
+        return socket?.SocketErrorCode switch
+        {
+            SocketError.ConnectionRefused => "Connection refused",
+            SocketError.ConnectionReset => "Connection reset",
+            SocketError.TimedOut => "Connection timed out",
+            SocketError.HostNotFound or SocketError.NoData => "Host not found",
+            SocketError.HostUnreachable or SocketError.NetworkUnreachable => "Host unreachable",
+            { } code => $"Socket error: {code}",
+            null => ex.HttpRequestError switch
+            {
+                HttpRequestError.ResponseEnded => "Connection closed before the response",
+                HttpRequestError.InvalidResponse => "Invalid HTTP response",
+                HttpRequestError.SecureConnectionError => "TLS handshake failed",
+                HttpRequestError.NameResolutionError => "Host not found",
+                _ => "Request failed: " + ex.HttpRequestError,
+            },
+        };
+    }
+}
