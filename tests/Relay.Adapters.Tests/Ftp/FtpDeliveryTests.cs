@@ -21,12 +21,16 @@ public sealed class FtpDeliveryTests : IAsyncLifetime
             ["Relay:Contracts:quick:MaxAttempts"] = "20",
             ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
             ["Relay:Destinations:files:Protocol"] = "Ftp",
+            // A bound, not a wait: the first call of a class (native library load, TLS) can be slow on a busy machine.
+            ["Relay:Destinations:files:SyncTimeout"] = "00:00:10",
             ["Relay:Destinations:files:Address"] = _server.Url("inbox"),
             ["Relay:Destinations:files:Username"] = FtpTestServer.User,
             ["Relay:Destinations:files:Password"] = FtpTestServer.Password,
             ["Relay:Destinations:files:FileName"] = "order-{id}.json",
             ["Relay:Destinations:files:Contract"] = "quick",
             ["Relay:Destinations:locked:Protocol"] = "Ftp",
+            // A bound, not a wait: the first call of a class (native library load, TLS) can be slow on a busy machine.
+            ["Relay:Destinations:locked:SyncTimeout"] = "00:00:10",
             ["Relay:Destinations:locked:Address"] = _server.Url("readonly"),
             ["Relay:Destinations:locked:Username"] = FtpTestServer.User,
             ["Relay:Destinations:locked:Password"] = FtpTestServer.Password,

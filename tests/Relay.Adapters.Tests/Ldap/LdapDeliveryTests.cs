@@ -19,6 +19,8 @@ public sealed class LdapDeliveryTests : IAsyncLifetime
             ["Relay:Contracts:quick:MaxAttempts"] = "20",
             ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
             ["Relay:Destinations:directory:Protocol"] = "Ldap",
+            // A bound, not a wait: the first call of a class (native library load, TLS) can be slow on a busy machine.
+            ["Relay:Destinations:directory:SyncTimeout"] = "00:00:10",
             ["Relay:Destinations:directory:Address"] = _server.Address,
             ["Relay:Destinations:directory:BindDn"] = LdapTestServer.RootDn,
             ["Relay:Destinations:directory:Password"] = LdapTestServer.Password,

@@ -22,6 +22,8 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         void Mail(string name, params string[] to)
         {
             settings[$"Relay:Destinations:{name}:Protocol"] = "Smtp";
+            // A bound, not a wait: the first call of a class (TLS, MailKit's start) can be slow on a busy machine.
+            settings[$"Relay:Destinations:{name}:SyncTimeout"] = "00:00:10";
             settings[$"Relay:Destinations:{name}:Address"] = _server.Address;
             settings[$"Relay:Destinations:{name}:From"] = "relay@example.com";
             for (var i = 0; i < to.Length; i++)
