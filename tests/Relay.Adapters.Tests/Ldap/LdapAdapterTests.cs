@@ -8,6 +8,7 @@ using Relay.Testing;
 namespace Relay.Adapters.Tests.Ldap;
 
 /// <summary>The LDAP adapter against a real slapd on 127.0.0.1; what arrived is read with slapcat.</summary>
+[Collection(LdapServers.Name)]
 public sealed class LdapAdapterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
