@@ -56,7 +56,7 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
     {
         var bin = FindBinaries();
         var asServiceUser = Environment.UserName == "root";
-        DeleteLeftovers();
+        await DeleteLeftoversAsync();
         var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         Directory.CreateDirectory(Path.Combine(folder, "socket"));
@@ -95,7 +95,7 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
             }
             else
             {
-                DeleteFolder(folder);
+                await DeleteFolderAsync(folder);
             }
 
             throw;
@@ -351,7 +351,7 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
         }
 
         IsRunning = false;
-        DeleteFolder(Folder);
+        await DeleteFolderAsync(Folder);
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -360,7 +360,7 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
     /// Removes the folders of servers that are gone: a test process may end (or be ended) before its shared server's
     /// folder is deleted. A folder is left alone while its server runs, and for a while after it was made.
     /// </summary>
-    private static void DeleteLeftovers()
+    private static async Task DeleteLeftoversAsync()
     {
         foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
         {
@@ -369,7 +369,7 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
                 continue;
             }
 
-            DeleteFolder(folder);
+            await DeleteFolderAsync(folder);
         }
     }
 
@@ -393,7 +393,7 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
         }
     }
 
-    private static void DeleteFolder(string folder)
+    private static async Task DeleteFolderAsync(string folder)
     {
         // The server's last processes may still be leaving files behind for a moment after pg_ctl returns.
         var deadline = Stopwatch.StartNew();
@@ -416,7 +416,8 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
                     return;
                 }
 
-                Thread.Sleep(50);
+                // Retry with a deadline: the files go when the server's processes have finished exiting.
+                await Task.Delay(TimeSpan.FromMilliseconds(50));
             }
         }
     }
