@@ -1,0 +1,26 @@
+namespace Relay.Silo.Security;
+
+/// <summary>
+/// <c>Relay:Security</c>: who may call the silo. Keys are named entries (<c>"SenderKeys": { "shop": "k1" }</c>) or a
+/// plain list (<c>"SenderKeys": [ "k1" ]</c>, named <c>sender#0</c>, ...). The name, never the key, is what the audit
+/// and the logs show.
+/// </summary>
+public sealed class SecurityOptions
+{
+    public const string SectionName = "Relay:Security";
+
+    /// <summary>Keys that may send messages and read the ones they sent.</summary>
+    public Dictionary<string, string> SenderKeys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Keys that may also list, resubmit, discard, pause, and use the portal, the dashboard and /metrics.</summary>
+    public Dictionary<string, string> OperatorKeys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Without any key the silo listens on loopback only; <c>true</c> lets it listen where <c>--urls</c> says, open
+    /// to anyone who reaches it (behind a gateway that authenticates, for instance).
+    /// </summary>
+    public bool AllowAnonymous { get; set; }
+
+    /// <summary>How long a portal sign-in lasts without use.</summary>
+    public TimeSpan PortalSessionIdle { get; set; } = TimeSpan.FromHours(8);
+}
