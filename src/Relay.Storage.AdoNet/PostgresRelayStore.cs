@@ -20,7 +20,7 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
     private const string DeliveryColumns = """
         d.destination, d.message_id, d.topic, d.status, d.attempts, d.accepted_at, d.updated_at, d.due_at,
         d.next_attempt_at, d.completed_at, d.last_error, d.response_status_code, d.response_headers_json,
-        d.response_body, d.content_hash, d.correlation_id, d.shard
+        d.response_body, d.content_hash, d.correlation_id, d.shard, d.sender
         """;
 
     private const string AuditColumns = """
@@ -303,6 +303,7 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
         ContentHash = reader.GetString(first + 14),
         CorrelationId = NullableString(reader, first + 15),
         Shard = reader.GetInt32(first + 16),
+        Sender = NullableString(reader, first + 17),
     };
 
     private static AuditEntry ReadAudit(NpgsqlDataReader reader) => new()

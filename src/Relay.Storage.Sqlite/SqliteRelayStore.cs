@@ -21,7 +21,7 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
     private const string DeliveryColumns = """
         destination, message_id, topic, status, attempts, accepted_at, updated_at, due_at, next_attempt_at,
         completed_at, last_error, response_status_code, response_headers_json, response_body, content_hash,
-        correlation_id, shard
+        correlation_id, shard, sender
         """;
 
     private const string AuditColumns = """
@@ -262,6 +262,7 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
                 ContentHash = reader.GetString(14),
                 CorrelationId = NullableString(reader, 15),
                 Shard = reader.GetInt32(16),
+                Sender = NullableString(reader, 17),
             });
         }
 

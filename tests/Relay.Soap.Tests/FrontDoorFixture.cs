@@ -47,9 +47,15 @@ public sealed class WcfClient : IAsyncDisposable
 {
     private readonly ChannelFactory<IMessagingService> _factory;
 
-    public WcfClient(Uri address)
+    /// <param name="apiKey">Sent as <c>X-Api-Key</c> on every call (a message inspector, the stock WCF way to add an HTTP header).</param>
+    public WcfClient(Uri address, string? apiKey = null)
     {
         _factory = new ChannelFactory<IMessagingService>(new BasicHttpBinding(), new EndpointAddress(address));
+        if (apiKey is not null)
+        {
+            _factory.Endpoint.EndpointBehaviors.Add(new ApiKeyBehavior(apiKey));
+        }
+
         Service = _factory.CreateChannel();
     }
 
@@ -76,5 +82,41 @@ public sealed class WcfClient : IAsyncDisposable
             channel.Abort();
             _factory.Abort();
         }
+    }
+}
+
+/// <summary>Adds <c>X-Api-Key</c> to every request a WCF client sends.</summary>
+public sealed class ApiKeyBehavior(string key) : System.ServiceModel.Description.IEndpointBehavior, System.ServiceModel.Dispatcher.IClientMessageInspector
+{
+    public void AddBindingParameters(System.ServiceModel.Description.ServiceEndpoint endpoint, System.ServiceModel.Channels.BindingParameterCollection bindingParameters)
+    {
+    }
+
+    public void ApplyClientBehavior(System.ServiceModel.Description.ServiceEndpoint endpoint, System.ServiceModel.Dispatcher.ClientRuntime clientRuntime) =>
+        clientRuntime.ClientMessageInspectors.Add(this);
+
+    public void ApplyDispatchBehavior(System.ServiceModel.Description.ServiceEndpoint endpoint, System.ServiceModel.Dispatcher.EndpointDispatcher endpointDispatcher)
+    {
+    }
+
+    public void Validate(System.ServiceModel.Description.ServiceEndpoint endpoint)
+    {
+    }
+
+    public object? BeforeSendRequest(ref System.ServiceModel.Channels.Message request, IClientChannel channel)
+    {
+        if (!request.Properties.TryGetValue(System.ServiceModel.Channels.HttpRequestMessageProperty.Name, out var value)
+            || value is not System.ServiceModel.Channels.HttpRequestMessageProperty http)
+        {
+            http = new System.ServiceModel.Channels.HttpRequestMessageProperty();
+            request.Properties[System.ServiceModel.Channels.HttpRequestMessageProperty.Name] = http;
+        }
+
+        http.Headers["X-Api-Key"] = key;
+        return null;
+    }
+
+    public void AfterReceiveReply(ref System.ServiceModel.Channels.Message reply, object? correlationState)
+    {
     }
 }

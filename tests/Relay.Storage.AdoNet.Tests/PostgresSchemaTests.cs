@@ -7,7 +7,7 @@ namespace Relay.Storage.AdoNet.Tests;
 public sealed class PostgresSchemaTests
 {
     private static readonly string[] ScriptNames =
-        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql"];
+        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql", "0005_sender.sql"];
 
     [Fact]
     public void The_embedded_scripts_are_the_files_of_sql_postgresql_in_name_order()
@@ -17,7 +17,7 @@ public sealed class PostgresSchemaTests
 
         Assert.Equal(ScriptNames, files);
         Assert.Equal(files, PostgresSchema.Scripts.Select(s => s.Name));
-        Assert.Equal([1, 2, 3, 4], PostgresSchema.Scripts.Select(s => s.Version));
+        Assert.Equal([1, 2, 3, 4, 5], PostgresSchema.Scripts.Select(s => s.Version));
         foreach (var script in PostgresSchema.Scripts)
         {
             Assert.Equal(File.ReadAllText(Path.Combine(folder, script.Name)), script.Sql);
@@ -36,6 +36,7 @@ public sealed class PostgresSchemaTests
 
         // The description is of the whole schema (a sample of it, to know it is not empty).
         Assert.Contains("table deliveries.message_id text collation C not null", first);
+        Assert.Contains(first, line => line.StartsWith("table deliveries.sender text", StringComparison.Ordinal));
         Assert.Contains(first, line => line.StartsWith("function writetostorage(", StringComparison.Ordinal));
         Assert.Contains(first, line => line.StartsWith("query WriteToStorageKey ", StringComparison.Ordinal));
         Assert.Contains(first, line => line.StartsWith("version 4 0004_relay.sql ", StringComparison.Ordinal));

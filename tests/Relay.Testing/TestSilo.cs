@@ -33,8 +33,12 @@ public sealed class TestSilo : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Where the server listens, as Kestrel reports it.</summary>
+    public IReadOnlyCollection<string> Addresses => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
+
     /// <summary>Starts a silo; <paramref name="settings"/> are configuration keys such as <c>Relay:Destinations:billing:Address</c>.</summary>
-    public static async Task<TestSilo> StartAsync(IDictionary<string, string?> settings, string? dataPath = null, ILoggerProvider? logs = null)
+    public static async Task<TestSilo> StartAsync(IDictionary<string, string?> settings, string? dataPath = null, ILoggerProvider? logs = null,
+        string urls = "http://127.0.0.1:0")
     {
         dataPath ??= Path.Combine(Path.GetTempPath(), "relay-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataPath);
@@ -61,7 +65,7 @@ public sealed class TestSilo : IAsyncDisposable
             EnvironmentName = "Test",
         });
         builder.Configuration.AddInMemoryCollection(all);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(urls);
         builder.Logging.ClearProviders();
         if (logs is null)
         {
@@ -75,7 +79,8 @@ public sealed class TestSilo : IAsyncDisposable
         var app = builder.Build();
         app.MapRelay();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()
+            .Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
         var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
         return new TestSilo(app, dataPath, client);
     }

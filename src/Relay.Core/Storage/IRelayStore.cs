@@ -69,6 +69,8 @@ public sealed record DeliveryRow
     public string? ResponseBody { get; init; }
     public required string ContentHash { get; init; }
     public string? CorrelationId { get; init; }
+    /// <summary>The name of the sender key that sent it; null when sent without keys.</summary>
+    public string? Sender { get; init; }
     /// <summary>0 to <see cref="DeliveryKey.ShardSpace"/> - 1, from the delivery key.</summary>
     public required int Shard { get; init; }
 }

@@ -77,6 +77,7 @@ internal sealed partial class DeliveryGrain(
             ContentHash = envelope.ContentHash,
             AcceptedAt = envelope.AcceptedAt,
             IsNotification = envelope.IsNotification,
+            Sender = envelope.Sender,
             Status = DeliveryStatus.Pending,
             NextAttemptAt = now,
             // The crash backstop: if this silo dies during the first attempt, a scheduler attempts it again.

@@ -22,6 +22,8 @@ public sealed record DeliveryEnvelope
     [Id(11)] public required DateTimeOffset AcceptedAt { get; init; }
     /// <summary>True for a final notification: it never notifies in turn.</summary>
     [Id(12)] public bool IsNotification { get; init; }
+    /// <summary>The name of the sender key that sent it (never the key); null when no keys are configured.</summary>
+    [Id(13)] public string? Sender { get; init; }
 
     /// <summary>Ids only: Orleans traces messages with ToString, and payloads and headers must not reach logs.</summary>
     public override string ToString() => $"DeliveryEnvelope {{ {Destination}/{MessageId} }}";

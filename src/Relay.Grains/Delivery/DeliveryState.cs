@@ -48,6 +48,8 @@ public sealed class DeliveryState : IDeliveryProjection
     [Id(26)] public DateTimeOffset UpdatedAt { get; set; }
     /// <summary>Delivered or discarded with an ordering key: the next of the key is owed its release (outbox flag).</summary>
     [Id(27)] public bool OrderingReleasePending { get; set; }
+    /// <summary>The name of the sender key that sent it (never the key); null when no keys are configured.</summary>
+    [Id(28)] public string? Sender { get; set; }
 
     [NonSerialized]
     private List<AuditEntry>? _pendingAudit;
@@ -81,6 +83,7 @@ public sealed class DeliveryState : IDeliveryProjection
         ResponseBody = ResponseBody,
         ContentHash = ContentHash,
         CorrelationId = CorrelationId,
+        Sender = Sender,
         Shard = Key.Shard,
     };
 

@@ -28,6 +28,8 @@ public sealed record SendCommand
     [Id(9)] public string? OrderingKey { get; init; }
     [Id(10)] public string? CorrelationId { get; init; }
     [Id(11)] public required string ContentHash { get; init; }
+    /// <summary>The name of the sender key that sent it; null when no keys are configured.</summary>
+    [Id(12)] public string? Sender { get; init; }
 
     /// <summary>Ids only: Orleans traces messages with ToString, and payloads and headers must not reach logs.</summary>
     public override string ToString() => $"SendCommand {{ {Id} to {string.Join(", ", Destinations)} }}";

@@ -20,7 +20,9 @@ internal sealed class MessageGrain(IRelayStore store, IOptions<RelayOptions> opt
         // One indexed read: was this id seen before, and with the same content?
         var existing = await store.GetMessageAsync(id, includeAudit: false);
         if (existing is { Deliveries.Count: > 0 }
-            && existing.Deliveries.Any(d => !string.Equals(d.ContentHash, command.ContentHash, StringComparison.Ordinal)))
+            && existing.Deliveries.Any(d => !string.Equals(d.ContentHash, command.ContentHash, StringComparison.Ordinal)
+                // Another sender's message with this id is not this sender's to see: it is a different message.
+                || !string.Equals(d.Sender, command.Sender, StringComparison.Ordinal)))
         {
             throw new RelayGrainException(RelayError.Conflict(
                 $"A different message was already accepted with id '{id}'.",
@@ -44,6 +46,7 @@ internal sealed class MessageGrain(IRelayStore store, IOptions<RelayOptions> opt
                 CorrelationId = command.CorrelationId,
                 ContentHash = command.ContentHash,
                 AcceptedAt = acceptedAt,
+                Sender = command.Sender,
             };
             return GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(destination, id).ToString()).Accept(envelope, attemptNow: true);
         }));

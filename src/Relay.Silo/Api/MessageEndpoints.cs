@@ -6,6 +6,7 @@ using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Storage;
 using Relay.Silo.Messaging;
+using Relay.Silo.Security;
 
 namespace Relay.Silo.Api;
 
@@ -21,8 +22,9 @@ internal static class MessageEndpoints
 
     public static IEndpointRouteBuilder MapMessageEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/messages", SendAsync);
-        app.MapGet("/messages/{id}", GetAsync);
+        // Senders send and read their own; listing is for operators (the fallback policy).
+        app.MapPost("/messages", SendAsync).RequireAuthorization(RelayAuth.SenderPolicy);
+        app.MapGet("/messages/{id}", GetAsync).RequireAuthorization(RelayAuth.SenderPolicy);
         app.MapGet("/messages", ListAsync);
         return app;
     }
@@ -35,13 +37,13 @@ internal static class MessageEndpoints
             return problem;
         }
 
-        var outcome = await messages.SendAsync(request);
+        var outcome = await messages.SendAsync(request, http.User.Caller() ?? RelayPrincipal.Anonymous);
         return outcome.Error is { } error ? Problems.From(error) : Views.Answer(outcome.Result!);
     }
 
-    private static async Task<IResult> GetAsync(string id, MessageService messages, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string id, HttpContext http, MessageService messages, CancellationToken cancellationToken)
     {
-        var outcome = await messages.GetAsync(id, withAudit: true, cancellationToken);
+        var outcome = await messages.GetAsync(id, withAudit: true, http.User.Caller() ?? RelayPrincipal.Anonymous, cancellationToken);
         return outcome.Error is { } error ? Problems.From(error) : Results.Json(outcome.Result);
     }
 

@@ -9,6 +9,7 @@ using Relay.Core.Options;
 using Relay.Grains;
 using Relay.Silo.Api;
 using Relay.Silo.Samples;
+using Relay.Silo.Security;
 using Relay.Silo.Soap;
 using Relay.Storage.Sqlite;
 
@@ -33,6 +34,7 @@ public static class RelayHostExtensions
         }
 
         var services = builder.Services;
+        builder.AddRelaySecurity();
         services.AddOptions<RelayOptions>().Bind(section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
@@ -93,7 +95,8 @@ public static class RelayHostExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseRelaySoapFrontDoor();
+        app.UseRelaySecurity(sender => sender.UseRelaySoapFrontDoor());
+        app.LogRelaySecurity();
         app.MapMessageEndpoints();
         app.MapOperatorEndpoints();
         app.MapHealthEndpoints();

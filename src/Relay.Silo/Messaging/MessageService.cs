@@ -6,6 +6,7 @@ using Relay.Core.Storage;
 using Relay.Grains;
 using Relay.Grains.Messages;
 using Relay.Silo.Api;
+using Relay.Silo.Security;
 
 namespace Relay.Silo.Messaging;
 
@@ -26,7 +27,8 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
         "Relay could not confirm this request: its storage or cluster is unavailable right now.",
         "Nothing was confirmed. Send the same request again later; a message with the same id is never stored twice.");
 
-    public async Task<MessageOutcome> SendAsync(SendRequest? request)
+    /// <summary>Validates and accepts a message; <paramref name="caller"/> becomes its sender (who may read it).</summary>
+    public async Task<MessageOutcome> SendAsync(SendRequest? request, RelayCaller caller)
     {
         if (!MessageValidator.TryValidate(request, options.Value, NewId, out var message, out var error))
         {
@@ -47,6 +49,7 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
             OrderingKey = message.OrderingKey,
             CorrelationId = message.CorrelationId,
             ContentHash = message.ContentHash,
+            Sender = SenderOf(caller),
         };
         return await GuardAsync(message.Id, async () =>
         {
@@ -58,7 +61,11 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
         });
     }
 
-    public async Task<MessageOutcome> GetAsync(string? id, bool withAudit, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A message's state. A sender sees only the messages it sent: another's answers 404, as an unknown id does, so
+    /// that a sender cannot even learn which ids exist.
+    /// </summary>
+    public async Task<MessageOutcome> GetAsync(string? id, bool withAudit, RelayCaller caller, CancellationToken cancellationToken = default)
     {
         if ((id is null ? RelayError.BadRequest("Give the message id.") : MessageValidator.CheckId(id, int.MaxValue)) is { } error)
         {
@@ -68,11 +75,18 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
         return await GuardAsync(id!, async () =>
         {
             var message = await store.GetMessageAsync(id!, includeAudit: withAudit, cancellationToken);
-            return message is null || message.Deliveries.Count == 0
+            return message is null || message.Deliveries.Count == 0 || !MayRead(caller, message)
                 ? MessageOutcome.Failed(RelayError.NotFound($"No message with id '{id}'."))
                 : new MessageOutcome(Views.ToResult(message, withAudit), null);
         });
     }
+
+    /// <summary>The sender recorded with a message: the key's name; none for everyone-is-anonymous (no keys).</summary>
+    private static string? SenderOf(RelayCaller caller) => caller == RelayPrincipal.Anonymous ? null : caller.Name;
+
+    private static bool MayRead(RelayCaller caller, StoredMessage message) =>
+        caller.Role == RelayRole.Operator
+        || message.Deliveries.All(d => string.Equals(d.Sender, caller.Name, StringComparison.Ordinal));
 
     /// <summary>A new message id, made by the router when the sender gives none.</summary>
     public static string NewId() => Guid.CreateVersion7().ToString("N");

@@ -6,8 +6,10 @@ namespace Relay.Silo.Samples;
 /// </summary>
 internal static class SampleEndpoints
 {
-    public static IEndpointRouteBuilder MapSampleEndpoints(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapSampleEndpoints(this IEndpointRouteBuilder root)
     {
+        // The silo calls these as any destination, without a key: they are open to anyone (and off unless enabled).
+        var app = root.MapGroup("").AllowAnonymous();
         // Accepts anything: 200 with the number of bytes received.
         app.MapPost("/samples/echo", async (HttpRequest request) =>
         {
@@ -18,6 +20,6 @@ internal static class SampleEndpoints
         // Always fails with the given status (e.g. 503 to see retries, 400 to see a dead letter).
         app.MapPost("/samples/fail/{status:int}", (int status) =>
             Results.Problem(statusCode: status is >= 400 and <= 599 ? status : 500, title: "Sample failure"));
-        return app;
+        return root;
     }
 }

@@ -9,7 +9,7 @@ namespace Relay.Storage.Sqlite.Schema;
 internal static class SqliteSchema
 {
     /// <summary>Raised when a change to the statements below needs existing files to be migrated.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     private const string Tables = """
         CREATE TABLE IF NOT EXISTS schema_version (
@@ -52,6 +52,7 @@ internal static class SqliteSchema
             content_hash          TEXT    NOT NULL,
             correlation_id        TEXT,
             shard                 INTEGER NOT NULL,
+            sender                TEXT,
             PRIMARY KEY (destination, message_id)
         );
         CREATE INDEX IF NOT EXISTS ix_deliveries_message ON deliveries (message_id);
@@ -117,6 +118,19 @@ internal static class SqliteSchema
         {
             throw new InvalidOperationException(
                 $"The database has schema version {stored}, newer than this build of Relay understands ({CurrentVersion}).");
+        }
+
+        // Version 2: deliveries.sender (the name of the sender key that sent a message).
+        if (stored is 1)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                ALTER TABLE deliveries ADD COLUMN sender TEXT;
+                INSERT INTO schema_version (version, applied_at) VALUES (2, $at);
+                """;
+            command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
         }
 
         if (stored is null)

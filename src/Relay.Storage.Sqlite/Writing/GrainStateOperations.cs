@@ -30,17 +30,18 @@ internal sealed class WriteGrainState(
     private const string UpsertDelivery = """
         INSERT INTO deliveries (destination, message_id, topic, status, attempts, accepted_at, updated_at, due_at,
             next_attempt_at, completed_at, last_error, response_status_code, response_headers_json, response_body,
-            content_hash, correlation_id, shard)
+            content_hash, correlation_id, shard, sender)
         VALUES ($destination, $message, $topic, $status, $attempts, $accepted, $updated, $due,
             $next, $completed, $error, $code, $headers, $body,
-            $hash, $correlation, $shard)
+            $hash, $correlation, $shard, $sender)
         ON CONFLICT (destination, message_id) DO UPDATE SET
             topic = excluded.topic, status = excluded.status, attempts = excluded.attempts,
             accepted_at = excluded.accepted_at, updated_at = excluded.updated_at, due_at = excluded.due_at,
             next_attempt_at = excluded.next_attempt_at, completed_at = excluded.completed_at,
             last_error = excluded.last_error, response_status_code = excluded.response_status_code,
             response_headers_json = excluded.response_headers_json, response_body = excluded.response_body,
-            content_hash = excluded.content_hash, correlation_id = excluded.correlation_id, shard = excluded.shard
+            content_hash = excluded.content_hash, correlation_id = excluded.correlation_id, shard = excluded.shard,
+            sender = excluded.sender
         """;
 
     // A repeated entry (same delivery, same sequence) is one the storage already has: keep the first.
@@ -105,6 +106,7 @@ internal sealed class WriteGrainState(
         p.AddWithValue("$hash", row.ContentHash);
         p.AddWithValue("$correlation", ToDb(row.CorrelationId));
         p.AddWithValue("$shard", row.Shard);
+        p.AddWithValue("$sender", ToDb(row.Sender));
         command.ExecuteNonQuery();
     }
 

@@ -23,6 +23,7 @@ public abstract partial class StorageConformanceTests
             ResponseHeadersJson = """{"Retry-After":"5"}""",
             ResponseBody = "busy",
             CorrelationId = "req-9",
+            Sender = "shop",
         };
         var second = Attempt(row, 2, BaseTime.AddSeconds(10));
         var first = Attempt(row, 1, BaseTime.AddSeconds(1));

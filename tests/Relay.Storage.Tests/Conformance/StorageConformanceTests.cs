@@ -125,6 +125,7 @@ public abstract partial class StorageConformanceTests
             ResponseBody = row.ResponseBody,
             ContentHash = row.ContentHash,
             CorrelationId = row.CorrelationId,
+            Sender = row.Sender,
         };
         state.PendingAudit.AddRange(audit);
         return state;

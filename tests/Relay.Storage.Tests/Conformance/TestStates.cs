@@ -36,6 +36,7 @@ public sealed class TestDeliveryState : IDeliveryProjection
     [Id(14)] public string ContentHash { get; set; } = "";
     [Id(15)] public string? CorrelationId { get; set; }
     [Id(16)] public int Shard { get; set; }
+    [Id(17)] public string? Sender { get; set; }
 
     [NonSerialized]
     public List<AuditEntry> Unsaved = [];
@@ -60,6 +61,7 @@ public sealed class TestDeliveryState : IDeliveryProjection
         ResponseBody = row.ResponseBody,
         ContentHash = row.ContentHash,
         CorrelationId = row.CorrelationId,
+        Sender = row.Sender,
         Shard = row.Shard,
         Unsaved = [.. audit],
     };
@@ -82,6 +84,7 @@ public sealed class TestDeliveryState : IDeliveryProjection
         ResponseBody = ResponseBody,
         ContentHash = ContentHash,
         CorrelationId = CorrelationId,
+        Sender = Sender,
         Shard = Shard,
     };
 }

@@ -1,0 +1,233 @@
+using System.Net;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Relay.Silo.Security;
+
+/// <summary>
+/// Who may do what: API keys (<see cref="ApiKeyAuthenticationHandler"/>), the portal's sign-in cookie, and three
+/// policies. Every endpoint needs an operator unless it says otherwise (the fallback policy): only sending, reading
+/// one's own messages and the SOAP front door are open to senders, and only the portal's sign-in page and the
+/// samples to anyone.
+/// </summary>
+public static partial class RelaySecurityExtensions
+{
+    /// <summary>The scheme every request is authenticated with: it forwards to the API key or the portal cookie.</summary>
+    private const string SelectorScheme = "Relay";
+
+    public static WebApplicationBuilder AddRelaySecurity(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SecurityOptions.SectionName);
+        var security = section.Get<SecurityOptions>() ?? new SecurityOptions();
+        var services = builder.Services;
+        services.AddOptions<SecurityOptions>().Bind(section);
+        services.AddSingleton<ApiKeyRing>();
+        services.AddHttpContextAccessor();
+
+        services.AddAuthentication(SelectorScheme)
+            .AddPolicyScheme(SelectorScheme, "API key or portal sign-in", scheme =>
+            {
+                scheme.ForwardDefaultSelector = http =>
+                {
+                    var keys = http.RequestServices.GetRequiredService<ApiKeyRing>();
+                    // A request that carries a key is judged by it; a browser on the portal or the dashboard by its cookie.
+                    return keys.Enabled && !ApiKeyAuthenticationHandler.CarriesKey(http.Request) && IsBrowserPath(http.Request.Path)
+                        ? RelayAuth.PortalCookieScheme
+                        : RelayAuth.ApiKeyScheme;
+                };
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(RelayAuth.ApiKeyScheme, _ => { })
+            .AddCookie(RelayAuth.PortalCookieScheme, cookie =>
+            {
+                cookie.Cookie.Name = "relay.portal";
+                cookie.Cookie.HttpOnly = true;
+                cookie.Cookie.SameSite = SameSiteMode.Strict;
+                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.Cookie.Path = "/";
+                cookie.LoginPath = "/portal/login";
+                cookie.LogoutPath = "/portal/logout";
+                cookie.ReturnUrlParameter = "returnUrl";
+                cookie.ExpireTimeSpan = security.PortalSessionIdle;
+                cookie.SlidingExpiration = true;
+                cookie.Events.OnRedirectToAccessDenied = context =>
+                {
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    return Task.CompletedTask;
+                };
+            });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(RelayAuth.SenderPolicy, policy => policy.RequireClaim(RelayAuth.RoleClaim, nameof(RelayRole.Sender), nameof(RelayRole.Operator)))
+            .AddPolicy(RelayAuth.OperatorPolicy, policy => policy.RequireClaim(RelayAuth.RoleClaim, nameof(RelayRole.Operator)))
+            .AddPolicy(RelayAuth.PortalPolicy, policy => policy.RequireClaim(RelayAuth.RoleClaim, nameof(RelayRole.Operator)))
+            // Deny by default: whatever does not name a policy is for operators.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireClaim(RelayAuth.RoleClaim, nameof(RelayRole.Operator)).Build());
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "relay.antiforgery";
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.FormFieldName = "__relay_csrf";
+        });
+
+        if (!security.AllowAnonymous && security.SenderKeys.Count == 0 && security.OperatorKeys.Count == 0)
+        {
+            ListenOnLoopbackOnly(builder);
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Authentication, then the SOAP front door (senders may use it), then authorization for everything else,
+    /// then antiforgery for the portal's forms. Call before the SOAP front door and the endpoints are mapped.
+    /// </summary>
+    public static IApplicationBuilder UseRelaySecurity(this IApplicationBuilder app, Action<IApplicationBuilder> senderMiddleware)
+    {
+        var keys = app.ApplicationServices.GetRequiredService<ApiKeyRing>();
+        if (!keys.Enabled && !keys.AllowAnonymous)
+        {
+            // Belt and braces beside the loopback-only listener: a connection from elsewhere is refused.
+            app.Use(async (http, next) =>
+            {
+                if (http.Connection.RemoteIpAddress is { } remote && !IPAddress.IsLoopback(remote))
+                {
+                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    return;
+                }
+
+                await next(http);
+            });
+        }
+
+        app.UseAuthentication();
+        // Middleware that is not an endpoint (SoapCore) runs under the sender policy, ahead of the operator fallback.
+        app.UseMiddleware<RequirePolicyMiddleware>(RelayAuth.SenderPolicy, new PathString(Soap.SoapFrontDoorExtensions.Path));
+        senderMiddleware(app);
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        return app;
+    }
+
+    /// <summary>Logs, once the server listens, who may call it.</summary>
+    public static void LogRelaySecurity(this WebApplication app)
+    {
+        var keys = app.Services.GetRequiredService<ApiKeyRing>();
+        var security = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Relay.Security");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var listening = string.Join(", ", addresses);
+            if (keys.Enabled)
+            {
+                Log.KeysRequired(logger, security.SenderKeys.Count, security.OperatorKeys.Count, listening);
+            }
+            else if (keys.AllowAnonymous)
+            {
+                Log.Anonymous(logger, listening);
+            }
+            else
+            {
+                Log.LoopbackOnly(logger, listening);
+            }
+        });
+    }
+
+    internal static bool IsBrowserPath(PathString path) =>
+        path.StartsWithSegments("/portal", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Every URL the server would listen on, moved to 127.0.0.1 when its host is not a loopback one.</summary>
+    private static void ListenOnLoopbackOnly(WebApplicationBuilder builder)
+    {
+        var urls = builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey);
+        if (string.IsNullOrWhiteSpace(urls))
+        {
+            // ASP.NET Core's own default, http://localhost:5000, is loopback already.
+            return;
+        }
+
+        var rewritten = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ToLoopback);
+        builder.WebHost.UseUrls([.. rewritten]);
+    }
+
+    internal static string ToLoopback(string url)
+    {
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd < 0)
+        {
+            return url;
+        }
+
+        var hostStart = schemeEnd + 3;
+        var rest = url[hostStart..];
+        string host;
+        string tail;
+        if (rest.StartsWith('['))
+        {
+            var close = rest.IndexOf(']', StringComparison.Ordinal);
+            host = close < 0 ? rest : rest[..(close + 1)];
+            tail = close < 0 ? "" : rest[(close + 1)..];
+        }
+        else
+        {
+            var end = rest.IndexOfAny([':', '/']);
+            host = end < 0 ? rest : rest[..end];
+            tail = end < 0 ? "" : rest[end..];
+        }
+
+        var loopback = string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+        return loopback ? url : url[..hostStart] + "127.0.0.1" + tail;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Information,
+            Message = "API keys required: {SenderKeys} sender key(s), {OperatorKeys} operator key(s). Listening on {Addresses}")]
+        public static partial void KeysRequired(ILogger logger, int senderKeys, int operatorKeys, string addresses);
+
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning,
+            Message = "No API key is configured and Relay:Security:AllowAnonymous is true: anyone who reaches {Addresses} may send and operate")]
+        public static partial void Anonymous(ILogger logger, string addresses);
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Warning,
+            Message = "No API key is configured: listening on loopback only ({Addresses}). Configure Relay:Security:SenderKeys and OperatorKeys, or set Relay:Security:AllowAnonymous=true to listen elsewhere without keys")]
+        public static partial void LoopbackOnly(ILogger logger, string addresses);
+    }
+}
+
+/// <summary>Applies one authorization policy to middleware that is not an endpoint (the SOAP front door).</summary>
+internal sealed class RequirePolicyMiddleware(RequestDelegate next, string policyName, PathString path)
+{
+    public async Task InvokeAsync(HttpContext http, IAuthorizationPolicyProvider policies, IPolicyEvaluator evaluator)
+    {
+        if (!http.Request.Path.StartsWithSegments(path, StringComparison.OrdinalIgnoreCase))
+        {
+            await next(http);
+            return;
+        }
+
+        var policy = await policies.GetPolicyAsync(policyName)
+            ?? throw new InvalidOperationException($"No authorization policy '{policyName}'.");
+        var authenticated = await evaluator.AuthenticateAsync(policy, http);
+        var result = await evaluator.AuthorizeAsync(policy, authenticated, http, resource: null);
+        if (result.Challenged)
+        {
+            await http.ChallengeAsync();
+        }
+        else if (result.Forbidden)
+        {
+            await http.ForbidAsync();
+        }
+        else
+        {
+            await next(http);
+        }
+    }
+}
