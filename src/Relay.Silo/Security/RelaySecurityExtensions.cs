@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 
@@ -66,6 +67,13 @@ public static partial class RelaySecurityExtensions
             .AddPolicy(RelayAuth.PortalPolicy, policy => policy.RequireClaim(RelayAuth.RoleClaim, nameof(RelayRole.Operator)))
             // Deny by default: whatever does not name a policy is for operators.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireClaim(RelayAuth.RoleClaim, nameof(RelayRole.Operator)).Build());
+        if (!string.IsNullOrWhiteSpace(security.DataProtectionPath))
+        {
+            services.AddDataProtection()
+                .SetApplicationName("relay")
+                .PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(security.DataProtectionPath)));
+        }
+
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.Name = "relay.antiforgery";

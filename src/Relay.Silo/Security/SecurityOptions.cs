@@ -21,6 +21,12 @@ public sealed class SecurityOptions
     /// </summary>
     public bool AllowAnonymous { get; set; }
 
+    /// <summary>
+    /// A folder every silo shares (a network volume) for the keys that sign portal sessions, so that a sign-in on one
+    /// silo holds on all behind a load balancer. Unset: ASP.NET Core's default, per machine and user.
+    /// </summary>
+    public string? DataProtectionPath { get; set; }
+
     /// <summary>How long a portal sign-in lasts without use.</summary>
     public TimeSpan PortalSessionIdle { get; set; } = TimeSpan.FromHours(8);
 }

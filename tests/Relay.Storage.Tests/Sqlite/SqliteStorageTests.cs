@@ -301,4 +301,49 @@ public sealed class SqliteStorageTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(total, purged);
         Assert.Equal(3, host.Database.Commits - commitsBefore);
     }
+
+    [Fact]
+    public async Task A_database_of_schema_1_gains_the_sender_column_and_keeps_its_rows()
+    {
+        var folder = NewFolder();
+        var at = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        var old = new DeliveryRow
+        {
+            MessageId = "before-upgrade", Destination = "billing", Status = DeliveryStatus.Delivered, Attempts = 1,
+            AcceptedAt = at, UpdatedAt = at, ContentHash = "h", Shard = 0,
+        };
+        await using (var host = SqliteTestHost.Open(folder))
+        {
+            await host.Storage.GrainStorage.WriteStateAsync("delivery", GrainId.Create("delivery", "billing/" + old.MessageId),
+                new GrainState<TestDeliveryState>(TestDeliveryState.From(old)));
+        }
+
+        // Turn the file back into what Relay before schema 2 wrote.
+        var file = Directory.GetFiles(folder, "*.db").Single();
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE deliveries DROP COLUMN sender; DELETE FROM schema_version; INSERT INTO schema_version VALUES (1, 0);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var host = SqliteTestHost.Open(folder))
+        {
+            var kept = Assert.Single((await host.Storage.Store.GetMessageAsync(old.MessageId, includeAudit: false))!.Deliveries);
+            Assert.Equal(old, kept);
+            var sent = old with { MessageId = "after-upgrade", Sender = "webshop" };
+            await host.Storage.GrainStorage.WriteStateAsync("delivery", GrainId.Create("delivery", "billing/" + sent.MessageId),
+                new GrainState<TestDeliveryState>(TestDeliveryState.From(sent)));
+            Assert.Equal("webshop", Assert.Single((await host.Storage.Store.GetMessageAsync(sent.MessageId, includeAudit: false))!.Deliveries).Sender);
+        }
+
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT MAX(version) FROM schema_version";
+            Assert.Equal(2L, await command.ExecuteScalarAsync());
+        }
+    }
 }
