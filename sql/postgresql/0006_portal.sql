@@ -5,7 +5,7 @@
 -- the audit by ix_audit_at (0004); the accepted-time range uses ix_deliveries_accepted (0004).
 
 CREATE INDEX IF NOT EXISTS ix_deliveries_topic ON deliveries (topic, accepted_at DESC, message_id DESC) WHERE topic IS NOT NULL;
-CREATE INDEX IF NOT EXISTS ix_deliveries_updated ON deliveries (updated_at);
+CREATE INDEX IF NOT EXISTS ix_deliveries_updated ON deliveries (updated_at, destination, status);
 
 INSERT INTO relay_schema_version (version, script) VALUES (6, '0006_portal.sql')
 ON CONFLICT (version) DO NOTHING;

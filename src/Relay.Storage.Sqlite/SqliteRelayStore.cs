@@ -18,6 +18,15 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
     /// <summary>Audit rows removed per write, so a large purge never holds up the deliveries' writes for long.</summary>
     internal const int PurgeChunk = 5000;
 
+    /// <summary>
+    /// Named index: without statistics SQLite prefers walking ix_deliveries_status whole for the GROUP BY; the covering
+    /// ix_deliveries_updated reads only the window's entries.
+    /// </summary>
+    internal const string CountChangedSinceSql = """
+        SELECT destination, status, COUNT(*) FROM deliveries INDEXED BY ix_deliveries_updated WHERE updated_at >= $since
+        GROUP BY destination, status ORDER BY destination, status
+        """;
+
     private const string DeliveryColumns = """
         destination, message_id, topic, status, attempts, accepted_at, updated_at, due_at, next_attempt_at,
         completed_at, last_error, response_status_code, response_headers_json, response_body, content_hash,
@@ -238,11 +247,7 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
         await using (connection.ConfigureAwait(false))
         {
             using var command = connection.CreateCommand();
-            // ix_deliveries_updated: only the rows of the window are read.
-            command.CommandText = """
-                SELECT destination, status, COUNT(*) FROM deliveries WHERE updated_at >= $since
-                GROUP BY destination, status ORDER BY destination, status
-                """;
+            command.CommandText = CountChangedSinceSql;
             command.Parameters.AddWithValue("$since", ToDb(since));
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -203,6 +203,7 @@ public sealed class PortalActionsTests(PortalFixture portal) : IClassFixture<Por
 
         await Expect(page.Locator("#flash")).ToHaveTextAsync("Paused 'spare'.");
         await Expect(row.Locator(".state")).ToContainTextAsync("Paused");
+        await Expect(row.Locator(".state")).ToContainTextAsync("paused by ops");
         Assert.True((bool)(await SpareAsync())["paused"]!);
 
         await row.Locator("button", new() { HasText = "Resume" }).ClickAsync();

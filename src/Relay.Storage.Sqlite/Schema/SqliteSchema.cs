@@ -61,7 +61,7 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS ix_deliveries_status ON deliveries (status, destination, message_id);
         -- Version 3 (the portal): the message list by topic, newest first; the overview's counts of the last hour and day.
         CREATE INDEX IF NOT EXISTS ix_deliveries_topic ON deliveries (topic, accepted_at DESC, message_id DESC) WHERE topic IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS ix_deliveries_updated ON deliveries (updated_at);
+        CREATE INDEX IF NOT EXISTS ix_deliveries_updated ON deliveries (updated_at, destination, status);
 
         CREATE TABLE IF NOT EXISTS audit (
             destination   TEXT    NOT NULL,
