@@ -17,6 +17,12 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
     /// <summary>Audit rows removed per transaction, so a large purge never holds many row locks for long.</summary>
     internal const int PurgeChunk = 5000;
 
+    /// <summary>ix_deliveries_updated (0006_portal.sql), covering: only the window's index entries are read.</summary>
+    internal const string CountChangedSinceSql = """
+        SELECT destination, status, COUNT(*) FROM deliveries WHERE updated_at >= @since
+        GROUP BY destination, status ORDER BY destination, status
+        """;
+
     private const string DeliveryColumns = """
         d.destination, d.message_id, d.topic, d.status, d.attempts, d.accepted_at, d.updated_at, d.due_at,
         d.next_attempt_at, d.completed_at, d.last_error, d.response_status_code, d.response_headers_json,
@@ -268,11 +274,7 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
     public async Task<IReadOnlyList<DestinationCount>> CountChangedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
     {
         var counts = new List<DestinationCount>();
-        // ix_deliveries_updated (0006_portal.sql): only the rows of the window are read.
-        var command = dataSource.CreateCommand("""
-            SELECT destination, status, COUNT(*) FROM deliveries WHERE updated_at >= @since
-            GROUP BY destination, status ORDER BY destination, status
-            """);
+        var command = dataSource.CreateCommand(CountChangedSinceSql);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.AddWithValue("since", WholeMilliseconds(since));
