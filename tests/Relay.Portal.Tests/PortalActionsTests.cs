@@ -48,8 +48,10 @@ public sealed class PortalActionsTests(PortalFixture portal) : IClassFixture<Por
 
         // Edit, review, confirm.
         await page.FillAsync("#edit-payload", """{"amount": 5, "currency": "EUR"}""");
+        await page.SelectOptionAsync("#edit-contract", "patient");
         await page.ClickAsync("#edit-review");
         await Expect(page.Locator("#confirm")).ToContainTextAsync("Resubmit to 'billing'?");
+        await Expect(page.Locator("#confirm")).ToContainTextAsync("contract 'patient'");
         await Expect(page.Locator("#confirm-payload")).ToContainTextAsync("\"amount\": 5");
         await Screenshots.CaptureAsync(page, "edit-confirm", "portal-edit-confirm", fullPage: false);
         // Nothing is sent before the confirmation.
@@ -63,6 +65,7 @@ public sealed class PortalActionsTests(PortalFixture portal) : IClassFixture<Por
         await Expect(resubmitted).ToHaveCountAsync(1);
         await Expect(resubmitted).ToContainTextAsync("Resubmitted by ops");
         await Expect(resubmitted).ToContainTextAsync("payload edited");
+        await Expect(resubmitted).ToContainTextAsync("contract quick → patient");
         await Expect(page.Locator("#audit tr.attempt")).ToHaveCountAsync(2);
         await Screenshots.CaptureAsync(page, "message-page", "portal-message");
 
