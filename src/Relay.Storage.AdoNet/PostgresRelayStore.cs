@@ -17,6 +17,12 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
     /// <summary>Audit rows removed per transaction, so a large purge never holds many row locks for long.</summary>
     internal const int PurgeChunk = 5000;
 
+    /// <summary>ix_deliveries_updated (0006_portal.sql), covering: only the window's index entries are read.</summary>
+    internal const string CountChangedSinceSql = """
+        SELECT destination, status, COUNT(*) FROM deliveries WHERE updated_at >= @since
+        GROUP BY destination, status ORDER BY destination, status
+        """;
+
     private const string DeliveryColumns = """
         d.destination, d.message_id, d.topic, d.status, d.attempts, d.accepted_at, d.updated_at, d.due_at,
         d.next_attempt_at, d.completed_at, d.last_error, d.response_status_code, d.response_headers_json,
@@ -92,6 +98,7 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
             throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"The page size must be between 1 and {MaxPageSize}.");
         }
 
+        RelayStoreLimits.CheckQuery(query);
         var after = query.Cursor is null ? (MessageCursor?)null : MessageCursor.Parse(query.Cursor);
 
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -114,6 +121,31 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
                 {
                     page.Append(" AND destination = @destination");
                     command.Parameters.AddWithValue("destination", destination);
+                }
+
+                if (query.Topic is { } topic)
+                {
+                    page.Append(" AND topic = @topic");
+                    command.Parameters.AddWithValue("topic", topic);
+                }
+
+                if (query.AcceptedFrom is { } from)
+                {
+                    page.Append(" AND accepted_at >= @accepted_from");
+                    command.Parameters.AddWithValue("accepted_from", WholeMilliseconds(from));
+                }
+
+                if (query.AcceptedTo is { } to)
+                {
+                    page.Append(" AND accepted_at < @accepted_to");
+                    command.Parameters.AddWithValue("accepted_to", WholeMilliseconds(to));
+                }
+
+                if (!string.IsNullOrEmpty(query.IdContains))
+                {
+                    // strpos, not LIKE: the operator's text is matched as it is, '%' and '_' included.
+                    page.Append(" AND strpos(message_id, @id_text) > 0");
+                    command.Parameters.AddWithValue("id_text", query.IdContains);
                 }
 
                 if (after is { } cursor)
@@ -237,6 +269,61 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
         }
 
         return counts;
+    }
+
+    public async Task<IReadOnlyList<DestinationCount>> CountChangedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        var counts = new List<DestinationCount>();
+        var command = dataSource.CreateCommand(CountChangedSinceSql);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("since", WholeMilliseconds(since));
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    counts.Add(new DestinationCount(reader.GetString(0), Enum.Parse<DeliveryStatus>(reader.GetString(1)), reader.GetInt64(2)));
+                }
+            }
+        }
+
+        return counts;
+    }
+
+    public async Task<IReadOnlyList<AttemptBucket>> CountAttemptsAsync(DateTimeOffset from, TimeSpan bucketWidth, int buckets,
+        CancellationToken cancellationToken = default)
+    {
+        RelayStoreLimits.CheckBuckets(bucketWidth, buckets);
+        var start = WholeMilliseconds(from);
+        var width = (long)bucketWidth.TotalMilliseconds;
+        var result = new List<AttemptBucket>();
+        // ix_audit_at: only the audit rows of the span are read. Buckets in whole milliseconds, as the SQLite backend.
+        var command = dataSource.CreateCommand("""
+            SELECT destination,
+                   ((extract(epoch FROM at) * 1000)::bigint - @from_ms) / @width AS bucket,
+                   COUNT(*) FILTER (WHERE outcome = 'Success'), COUNT(*) FILTER (WHERE outcome IS DISTINCT FROM 'Success')
+            FROM audit
+            WHERE at >= @from AND at < @until AND kind = 'Attempt'
+            GROUP BY destination, bucket ORDER BY destination, bucket
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("from", start);
+            command.Parameters.AddWithValue("until", start.AddMilliseconds((double)width * buckets));
+            command.Parameters.AddWithValue("from_ms", start.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("width", width);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    result.Add(new AttemptBucket(reader.GetString(0), (int)reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+                }
+            }
+        }
+
+        return result;
     }
 
     public async Task<int> PurgeAuditAsync(DateTimeOffset before, CancellationToken cancellationToken = default)

@@ -18,6 +18,15 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
     /// <summary>Audit rows removed per write, so a large purge never holds up the deliveries' writes for long.</summary>
     internal const int PurgeChunk = 5000;
 
+    /// <summary>
+    /// Named index: without statistics SQLite prefers walking ix_deliveries_status whole for the GROUP BY; the covering
+    /// ix_deliveries_updated reads only the window's entries.
+    /// </summary>
+    internal const string CountChangedSinceSql = """
+        SELECT destination, status, COUNT(*) FROM deliveries INDEXED BY ix_deliveries_updated WHERE updated_at >= $since
+        GROUP BY destination, status ORDER BY destination, status
+        """;
+
     private const string DeliveryColumns = """
         destination, message_id, topic, status, attempts, accepted_at, updated_at, due_at, next_attempt_at,
         completed_at, last_error, response_status_code, response_headers_json, response_body, content_hash,
@@ -58,6 +67,7 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
             throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"The page size must be between 1 and {MaxPageSize}.");
         }
 
+        RelayStoreLimits.CheckQuery(query);
         var after = query.Cursor is null ? (MessageCursor?)null : MessageCursor.Parse(query.Cursor);
 
         // Every delivery of a message carries the message's accepted_at, so (accepted_at, message_id) names a
@@ -72,6 +82,27 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
         if (query.Destination is not null)
         {
             sql.Append(" AND destination = $destination");
+        }
+
+        if (query.Topic is not null)
+        {
+            sql.Append(" AND topic = $topic");
+        }
+
+        if (query.AcceptedFrom is not null)
+        {
+            sql.Append(" AND accepted_at >= $accepted_from");
+        }
+
+        if (query.AcceptedTo is not null)
+        {
+            sql.Append(" AND accepted_at < $accepted_to");
+        }
+
+        if (!string.IsNullOrEmpty(query.IdContains))
+        {
+            // instr, not LIKE: the operator's text is matched as it is, '%' and '_' included, case-sensitive as in PostgreSQL.
+            sql.Append(" AND instr(message_id, $id_text) > 0");
         }
 
         if (after is not null)
@@ -98,6 +129,26 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
                 if (query.Destination is { } destination)
                 {
                     command.Parameters.AddWithValue("$destination", destination);
+                }
+
+                if (query.Topic is { } topic)
+                {
+                    command.Parameters.AddWithValue("$topic", topic);
+                }
+
+                if (query.AcceptedFrom is { } from)
+                {
+                    command.Parameters.AddWithValue("$accepted_from", ToDb(from));
+                }
+
+                if (query.AcceptedTo is { } to)
+                {
+                    command.Parameters.AddWithValue("$accepted_to", ToDb(to));
+                }
+
+                if (!string.IsNullOrEmpty(query.IdContains))
+                {
+                    command.Parameters.AddWithValue("$id_text", query.IdContains);
                 }
 
                 if (after is { } cursor)
@@ -187,6 +238,57 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
         }
 
         return counts;
+    }
+
+    public async Task<IReadOnlyList<DestinationCount>> CountChangedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        var counts = new List<DestinationCount>();
+        var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = CountChangedSinceSql;
+            command.Parameters.AddWithValue("$since", ToDb(since));
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                counts.Add(new DestinationCount(reader.GetString(0), SqliteValues.Enum<DeliveryStatus>(reader, 1), reader.GetInt64(2)));
+            }
+        }
+
+        return counts;
+    }
+
+    public async Task<IReadOnlyList<AttemptBucket>> CountAttemptsAsync(DateTimeOffset from, TimeSpan bucketWidth, int buckets,
+        CancellationToken cancellationToken = default)
+    {
+        RelayStoreLimits.CheckBuckets(bucketWidth, buckets);
+        var width = (long)bucketWidth.TotalMilliseconds;
+        var start = ToDb(from);
+        var result = new List<AttemptBucket>();
+        var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            // ix_audit_at: only the audit rows of the span are read.
+            command.CommandText = """
+                SELECT destination, (at - $from) / $width AS bucket,
+                       SUM(CASE WHEN outcome = 'Success' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'Success' THEN 0 ELSE 1 END)
+                FROM audit
+                WHERE at >= $from AND at < $until AND kind = 'Attempt'
+                GROUP BY destination, bucket ORDER BY destination, bucket
+                """;
+            command.Parameters.AddWithValue("$from", start);
+            command.Parameters.AddWithValue("$width", width);
+            command.Parameters.AddWithValue("$until", start + width * buckets);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result.Add(new AttemptBucket(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+
+        return result;
     }
 
     public async Task<int> PurgeAuditAsync(DateTimeOffset before, CancellationToken cancellationToken = default)

@@ -209,4 +209,36 @@ public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IC
 
         return [.. values];
     }
+
+    [Fact]
+    public async Task The_portal_queries_can_read_their_indexes_instead_of_the_table()
+    {
+        // With few rows the planner rightly scans; forbidding that shows which index it would take on a large table.
+        var counts = await PlanAsync(PostgresRelayStore.CountChangedSinceSql.Replace("@since", "'2026-11-23T10:00:00Z'::timestamptz", StringComparison.Ordinal));
+        var byTopic = await PlanAsync(
+            "SELECT DISTINCT accepted_at, message_id FROM deliveries WHERE TRUE AND topic = 'orders' ORDER BY accepted_at DESC, message_id DESC LIMIT 51");
+
+        Assert.Contains("ix_deliveries_updated", counts, StringComparison.Ordinal);
+        Assert.Contains("ix_deliveries_topic", byTopic, StringComparison.Ordinal);
+    }
+
+    private async Task<string> PlanAsync(string sql)
+    {
+        await using var connection = await Host.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var off = new NpgsqlCommand("SET LOCAL enable_seqscan = off", connection, transaction))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection, transaction);
+        await using var reader = await explain.ExecuteReaderAsync();
+        var plan = new System.Text.StringBuilder();
+        while (await reader.ReadAsync())
+        {
+            plan.AppendLine(reader.GetString(0));
+        }
+
+        return plan.ToString();
+    }
 }

@@ -29,6 +29,19 @@ public interface IRelayStore
     /// <summary>Count of deliveries per destination and status.</summary>
     Task<IReadOnlyList<DestinationCount>> CountByDestinationAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Count of deliveries per destination and status, of those whose last change (<see cref="DeliveryRow.UpdatedAt"/>)
+    /// is at or after <paramref name="since"/>: "delivered, in retry, dead-lettered in the last hour".
+    /// </summary>
+    Task<IReadOnlyList<DestinationCount>> CountChangedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Attempts per destination in <paramref name="buckets"/> consecutive windows of <paramref name="bucketWidth"/> from
+    /// <paramref name="from"/>, split into succeeded and failed (from the audit; windows without attempts are left out).
+    /// </summary>
+    Task<IReadOnlyList<AttemptBucket>> CountAttemptsAsync(DateTimeOffset from, TimeSpan bucketWidth, int buckets,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Removes audit entries older than <paramref name="before"/>; answers how many.</summary>
     Task<int> PurgeAuditAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
 
@@ -113,9 +126,45 @@ public sealed record MessageQuery
 {
     public DeliveryStatus? Status { get; init; }
     public string? Destination { get; init; }
+    /// <summary>Messages sent to this topic.</summary>
+    public string? Topic { get; init; }
+    /// <summary>Messages accepted at or after this time.</summary>
+    public DateTimeOffset? AcceptedFrom { get; init; }
+    /// <summary>Messages accepted before this time.</summary>
+    public DateTimeOffset? AcceptedTo { get; init; }
+    /// <summary>Messages whose id contains this text, as it is (case-sensitive; no wildcards).</summary>
+    public string? IdContains { get; init; }
     public int Limit { get; init; } = 100;
     /// <summary>Opaque cursor from a previous page.</summary>
     public string? Cursor { get; init; }
 }
 
 public sealed record DestinationCount(string Destination, DeliveryStatus Status, long Count);
+
+/// <summary>Attempts to one destination in one window of <see cref="IRelayStore.CountAttemptsAsync"/> (0 is the first).</summary>
+public sealed record AttemptBucket(string Destination, int Bucket, long Succeeded, long Failed);
+
+/// <summary>Bounds of the portal's queries.</summary>
+public static class RelayStoreLimits
+{
+    /// <summary>Most windows one <see cref="IRelayStore.CountAttemptsAsync"/> answers.</summary>
+    public const int MaxBuckets = 1000;
+
+    /// <summary>Longest text <see cref="MessageQuery.IdContains"/> may be.</summary>
+    public const int MaxIdContainsLength = 200;
+
+    public static void CheckBuckets(TimeSpan bucketWidth, int buckets)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buckets, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(buckets, MaxBuckets);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bucketWidth, TimeSpan.FromMilliseconds(1));
+    }
+
+    public static void CheckQuery(MessageQuery query)
+    {
+        if (query.IdContains is { Length: > MaxIdContainsLength })
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), $"The id text may be at most {MaxIdContainsLength} characters.");
+        }
+    }
+}

@@ -245,6 +245,16 @@ internal sealed partial class DeliveryGrain(
         return S.ToView();
     }
 
+    public Task<DeliveryContent?> GetContent() => Task.FromResult(state.RecordExists
+        ? new DeliveryContent
+        {
+            Payload = S.Payload,
+            ContentType = S.ContentType,
+            Headers = new Dictionary<string, string>(S.Headers, StringComparer.OrdinalIgnoreCase),
+            Contract = S.Contract,
+        }
+        : null);
+
     public async Task<DeliveryView> Discard(string? by)
     {
         EnsureExists();

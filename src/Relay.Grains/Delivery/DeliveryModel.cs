@@ -68,3 +68,17 @@ public sealed record ResubmitCommand
     /// <summary>No payload: Orleans traces messages with ToString.</summary>
     public override string ToString() => $"ResubmitCommand {{ by {By}, payload edited: {Payload is not null}, contract: {Contract} }}";
 }
+
+/// <summary>What a delivery carries, as an operator reads it before editing.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DeliveryContent
+{
+    [Id(0)] public required byte[] Payload { get; init; }
+    [Id(1)] public required string ContentType { get; init; }
+    [Id(2)] public required Dictionary<string, string> Headers { get; init; }
+    /// <summary>The contract override; null: the destination's own.</summary>
+    [Id(3)] public string? Contract { get; init; }
+
+    /// <summary>No payload or headers: Orleans traces messages with ToString.</summary>
+    public override string ToString() => $"DeliveryContent {{ {Payload.Length} bytes {ContentType} }}";
+}

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Relay.Grains.Delivery;
 
 /// <summary>One delivery: one message on its way to one destination. Keyed by <c>destination/messageId</c>.</summary>
@@ -27,4 +29,11 @@ public interface IDeliveryGrain : IGrainWithStringKey
 
     /// <summary>Moves a dead-lettered delivery to Discarded.</summary>
     Task<DeliveryView> Discard(string? by);
+
+    /// <summary>
+    /// What the delivery carries (payload, content type, headers, contract), for an operator to read; changes nothing.
+    /// Null for a delivery that was never accepted.
+    /// </summary>
+    [ReadOnly]
+    Task<DeliveryContent?> GetContent();
 }

@@ -26,6 +26,10 @@ internal static class Problems
         {
             return From(ex.ToError());
         }
+        catch (RelayErrorException ex)
+        {
+            return From(ex.Error);
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Storage down, a silo lost, a grain call timed out: the caller cannot know whether its request took

@@ -8,6 +8,7 @@ using Relay.Adapters;
 using Relay.Core.Options;
 using Relay.Grains;
 using Relay.Silo.Api;
+using Relay.Silo.Portal;
 using Relay.Silo.Samples;
 using Relay.Silo.Security;
 using Relay.Silo.Soap;
@@ -38,6 +39,8 @@ public static class RelayHostExtensions
         services.AddOptions<RelayOptions>().Bind(section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
+        services.AddSingleton<Operating.OperatorActions>();
+        services.AddRelayPortal();
         services.AddRelayAdapters(options.Limits.MaxResponseBodyBytes);
         services.AddRelaySoapFrontDoor();
         services.ConfigureHttpJsonOptions(json =>
@@ -100,6 +103,7 @@ public static class RelayHostExtensions
         app.MapMessageEndpoints();
         app.MapOperatorEndpoints();
         app.MapHealthEndpoints();
+        app.MapRelayPortal();
         if (app.Configuration.GetValue("Relay:Samples:Enabled", false))
         {
             app.MapSampleEndpoints();

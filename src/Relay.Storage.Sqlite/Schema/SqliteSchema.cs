@@ -9,7 +9,7 @@ namespace Relay.Storage.Sqlite.Schema;
 internal static class SqliteSchema
 {
     /// <summary>Raised when a change to the statements below needs existing files to be migrated.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     private const string Tables = """
         CREATE TABLE IF NOT EXISTS schema_version (
@@ -59,6 +59,9 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (shard, due_at) WHERE due_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS ix_deliveries_accepted ON deliveries (accepted_at DESC, message_id DESC);
         CREATE INDEX IF NOT EXISTS ix_deliveries_status ON deliveries (status, destination, message_id);
+        -- Version 3 (the portal): the message list by topic, newest first; the overview's counts of the last hour and day.
+        CREATE INDEX IF NOT EXISTS ix_deliveries_topic ON deliveries (topic, accepted_at DESC, message_id DESC) WHERE topic IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_deliveries_updated ON deliveries (updated_at, destination, status);
 
         CREATE TABLE IF NOT EXISTS audit (
             destination   TEXT    NOT NULL,
@@ -129,6 +132,16 @@ internal static class SqliteSchema
                 ALTER TABLE deliveries ADD COLUMN sender TEXT;
                 INSERT INTO schema_version (version, applied_at) VALUES (2, $at);
                 """;
+            command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+
+        // Version 3: indexes only, created above by IF NOT EXISTS on a database of any version.
+        if (stored is 1 or 2)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES (3, $at)";
             command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
             command.ExecuteNonQuery();
         }

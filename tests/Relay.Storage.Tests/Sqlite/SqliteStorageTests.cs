@@ -343,7 +343,67 @@ public sealed class SqliteStorageTests(ITestOutputHelper output) : IAsyncLifetim
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM schema_version";
-            Assert.Equal(2L, await command.ExecuteScalarAsync());
+            Assert.Equal(3L, await command.ExecuteScalarAsync());
         }
+    }
+
+    [Fact]
+    public async Task A_database_of_schema_2_gains_the_portal_indexes_and_its_queries_use_them()
+    {
+        var folder = NewFolder();
+        await using (SqliteTestHost.Open(folder))
+        {
+        }
+
+        // Turn the file back into what Relay before schema 3 wrote.
+        var file = Directory.GetFiles(folder, "*.db").Single();
+        await ExecuteAsync(file, "DROP INDEX ix_deliveries_topic; DROP INDEX ix_deliveries_updated; DELETE FROM schema_version; INSERT INTO schema_version VALUES (2, 0);");
+        Assert.Equal(2L, await ScalarAsync(file, "SELECT MAX(version) FROM schema_version"));
+
+        await using (SqliteTestHost.Open(folder))
+        {
+        }
+
+        Assert.Equal(3L, await ScalarAsync(file, "SELECT MAX(version) FROM schema_version"));
+        Assert.Equal(2L, await ScalarAsync(file,
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('ix_deliveries_topic', 'ix_deliveries_updated')"));
+        // The overview's counts and the list by topic read their index, not the whole table.
+        Assert.Contains("SEARCH deliveries USING COVERING INDEX ix_deliveries_updated", await PlanAsync(file, SqliteRelayStore.CountChangedSinceSql.Replace("$since", "0", StringComparison.Ordinal)));
+        Assert.Contains("SEARCH deliveries USING COVERING INDEX ix_deliveries_topic", await PlanAsync(file,
+            "SELECT DISTINCT accepted_at, message_id FROM deliveries WHERE topic = 'orders' ORDER BY accepted_at DESC, message_id DESC LIMIT 51"));
+    }
+
+    private static async Task ExecuteAsync(string file, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<object?> ScalarAsync(string file, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
+    private static async Task<string> PlanAsync(string file, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var plan = new System.Text.StringBuilder();
+        while (await reader.ReadAsync())
+        {
+            plan.AppendLine(reader.GetString(3));
+        }
+
+        return plan.ToString();
     }
 }

@@ -1,0 +1,57 @@
+using Microsoft.Playwright;
+using Relay.Testing;
+using static Microsoft.Playwright.Assertions;
+
+namespace Relay.Portal.Tests;
+
+/// <summary>A silo without keys (it listens on loopback only): the portal opens without sign-in, as the operator "anonymous".</summary>
+public sealed class AnonymousPortalTests : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+    private IBrowser _browser = null!;
+    private TestDestination _destination = null!;
+    private TestSilo _silo = null!;
+
+    public async Task InitializeAsync()
+    {
+        (_playwright, _browser) = await PortalBrowser.LaunchAsync();
+        _destination = await TestDestination.StartAsync();
+        _destination.AnswerAll(new Reply(400, "rejected"));
+        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        {
+            ["Relay:Contracts:quick:MaxAttempts"] = "1",
+            ["Relay:Destinations:rejecting:Address"] = _destination.Url("/reject"),
+            ["Relay:Destinations:rejecting:Contract"] = "quick",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        await _silo.DisposeAsync();
+        await _destination.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Without_keys_the_portal_needs_no_sign_in_and_the_audit_names_anonymous()
+    {
+        var id = PortalFixture.NewId("open");
+        var (_, sent) = await _silo.SendAndReadAsync(new { id, destination = "rejecting", payload = "p" });
+        Assert.Equal("DeadLettered", (string?)sent["status"]);
+        var baseUrl = _silo.Client.BaseAddress!.ToString().TrimEnd('/');
+        await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl });
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync("/portal/login");
+        Assert.Equal("/portal", new Uri(page.Url).AbsolutePath);
+        await Expect(page.Locator("#operator")).ToHaveTextAsync("anonymous");
+        await Expect(page.Locator("text=Sign out")).ToHaveCountAsync(0);
+
+        await page.GotoAsync($"/portal/messages/{id}");
+        await page.Locator("#deliveries button", new() { HasText = "Discard" }).ClickAsync();
+        await page.ClickAsync("#confirm-button");
+        await Expect(page.Locator("#message-status")).ToHaveTextAsync("Discarded");
+        await Expect(page.Locator("#audit tr.operator-action")).ToContainTextAsync("Discarded by anonymous");
+    }
+}

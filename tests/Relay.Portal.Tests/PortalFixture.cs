@@ -1,0 +1,121 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Relay.Testing;
+
+namespace Relay.Portal.Tests;
+
+/// <summary>
+/// One real silo with keys (an operator <c>ops</c>, a sender <c>shop</c>), one real HTTP destination server and one
+/// headless chromium, shared by the tests of a class. Destinations: <c>billing</c> and <c>shipping</c> (200 unless a
+/// test scripts otherwise), <c>rejecting</c> (always 400), <c>spare</c> (paused and resumed, never sent to); topic
+/// <c>orders</c> fans out to billing and shipping. Contract <c>quick</c>: one attempt, so a failure dead-letters at once.
+/// </summary>
+public sealed class PortalFixture : IAsyncLifetime
+{
+    public const string OpsKey = "ops-key-5d0c7a91e2";
+    public const string ShopKey = "shop-key-3b8f14c6aa";
+
+    private IPlaywright? _playwright;
+
+    public TestDestination Destination { get; private set; } = null!;
+
+    public TestSilo Silo { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string BaseUrl => Silo.Client.BaseAddress!.ToString().TrimEnd('/');
+
+    public async Task InitializeAsync()
+    {
+        // The browser first: without chromium the tests fail at once, saying so.
+        (_playwright, Browser) = await PortalBrowser.LaunchAsync();
+        Destination = await TestDestination.StartAsync();
+        Destination.Answer("/reject", new Reply(400, "rejected"));
+        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        {
+            ["Relay:Security:OperatorKeys:ops"] = OpsKey,
+            ["Relay:Security:SenderKeys:shop"] = ShopKey,
+            ["Relay:Contracts:quick:MaxAttempts"] = "1",
+            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
+            ["Relay:Contracts:patient:MaxAttempts"] = "3",
+            ["Relay:Contracts:patient:Delay"] = "00:00:00.200",
+            ["Relay:Destinations:billing:Address"] = Destination.Url("/billing"),
+            ["Relay:Destinations:billing:Contract"] = "quick",
+            ["Relay:Destinations:shipping:Address"] = Destination.Url("/shipping"),
+            ["Relay:Destinations:shipping:Contract"] = "quick",
+            ["Relay:Destinations:shipping:FailureThreshold"] = "50",
+            ["Relay:Destinations:rejecting:Address"] = Destination.Url("/reject"),
+            ["Relay:Destinations:rejecting:Contract"] = "quick",
+            ["Relay:Destinations:spare:Address"] = Destination.Url("/spare"),
+            ["Relay:Topics:orders:0"] = "billing",
+            ["Relay:Topics:orders:1"] = "shipping",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (Silo is not null)
+        {
+            await Silo.DisposeAsync();
+        }
+
+        if (Destination is not null)
+        {
+            await Destination.DisposeAsync();
+        }
+    }
+
+    /// <summary>A fresh browser context (no cookies) on the silo.</summary>
+    public Task<IBrowserContext> NewContextAsync() => Browser.NewContextAsync(new BrowserNewContextOptions
+    {
+        BaseURL = BaseUrl,
+        ViewportSize = new ViewportSize { Width = 1360, Height = 860 },
+    });
+
+    /// <summary>Signs in on the login page with <paramref name="key"/> and waits for the overview.</summary>
+    public async Task<IPage> SignInAsync(IBrowserContext context, string key = OpsKey)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/portal/login");
+        await page.FillAsync("#key", key);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync(BaseUrl + "/portal");
+        return page;
+    }
+
+    /// <summary>Sends a message as the sender <c>shop</c>; answers the body.</summary>
+    public async Task<JsonNode> SendAsync(object message)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/messages") { Content = JsonContent.Create(message) };
+        request.Headers.Add("X-Api-Key", ShopKey);
+        using var response = await Silo.Client.SendAsync(request);
+        return await TestSilo.ReadAsync(response);
+    }
+
+    /// <summary>A message as the JSON API shows it to the operator (with its audit).</summary>
+    public async Task<JsonNode> GetAsync(string id) => await CallAsync(HttpMethod.Get, $"/messages/{Uri.EscapeDataString(id)}");
+
+    public async Task<JsonNode> CallAsync(HttpMethod method, string path)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("X-Api-Key", OpsKey);
+        using var response = await Silo.Client.SendAsync(request);
+        return await TestSilo.ReadAsync(response);
+    }
+
+    public async Task<JsonNode> WaitForStatusAsync(string id, string status) =>
+        (await Eventually.Until(() => GetAsync(id), m => (string?)m["status"] == status, what: $"message {id} {status}"))!;
+
+    /// <summary>Requests the destination server received for one message (its Idempotency-Key) at a path.</summary>
+    public IReadOnlyList<ReceivedRequest> ReceivedFor(string id, string path) =>
+        Destination.ReceivedAt(path).Where(r => r.Header("Idempotency-Key") == id).ToList();
+
+    public static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+}
