@@ -11,6 +11,7 @@ using Relay.Silo.Api;
 using Relay.Silo.Samples;
 using Relay.Silo.Security;
 using Relay.Silo.Soap;
+using Relay.Silo.Telemetry;
 using Relay.Storage.Sqlite;
 
 namespace Relay.Silo.Hosting;
@@ -35,6 +36,7 @@ public static class RelayHostExtensions
 
         var services = builder.Services;
         builder.AddRelaySecurity();
+        builder.AddRelayTelemetry();
         services.AddOptions<RelayOptions>().Bind(section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
@@ -86,6 +88,7 @@ public static class RelayHostExtensions
             }
 
             silo.AddRelayGrains();
+            silo.AddRelayDashboard(builder.Configuration);
         });
         return builder;
     }
@@ -100,6 +103,7 @@ public static class RelayHostExtensions
         app.MapMessageEndpoints();
         app.MapOperatorEndpoints();
         app.MapHealthEndpoints();
+        app.MapRelayTelemetry();
         if (app.Configuration.GetValue("Relay:Samples:Enabled", false))
         {
             app.MapSampleEndpoints();
