@@ -39,9 +39,10 @@ public static class RelayTelemetryExtensions
         services.TryAddSingleton<RelayMetrics>();
         services.AddSingleton<DeliveryCountsGauge>();
 
-        var standardOtlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
-            || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
-        var exportTraces = telemetry.OtlpEndpoint is not null || standardOtlp;
+        // The standard variables (read by the SDK from the configuration, environment included) switch export on too.
+        var standardEndpoint = Set(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT");
+        var exportTraces = telemetry.OtlpEndpoint is not null || standardEndpoint || Set(configuration, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        var standardMetrics = standardEndpoint || Set(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
 
         var otel = services.AddOpenTelemetry();
         if (string.IsNullOrWhiteSpace(configuration["OTEL_SERVICE_NAME"]))
@@ -59,7 +60,7 @@ public static class RelayTelemetryExtensions
             {
                 metrics.AddOtlpExporter(otlp => Configure(otlp, endpoint, "v1/metrics"));
             }
-            else if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            else if (standardMetrics)
             {
                 metrics.AddOtlpExporter();
             }
@@ -112,6 +113,8 @@ public static class RelayTelemetryExtensions
 
         return app;
     }
+
+    private static bool Set(IConfiguration configuration, string key) => !string.IsNullOrWhiteSpace(configuration[key]);
 
     /// <summary>OTLP/HTTP with protobuf at <paramref name="endpoint"/>/<paramref name="path"/> (set in code, the SDK appends no path).</summary>
     private static void Configure(OtlpExporterOptions otlp, Uri endpoint, string path)

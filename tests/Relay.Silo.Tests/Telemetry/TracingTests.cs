@@ -18,19 +18,21 @@ public sealed class TracingTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _destination.DisposeAsync();
 
-    [Fact]
-    public async Task The_applications_traceparent_reaches_the_destination_on_every_attempt_retries_included()
+    [Theory]
+    [InlineData("traced")]
+    [InlineData("traced-soap")]
+    public async Task The_applications_traceparent_reaches_the_destination_on_every_attempt_retries_included(string destination)
     {
         await using var silo = await TestSilo.StartAsync(Settings());
-        _destination.Script("/traced", Reply.Status503);
+        _destination.Script("/" + destination, Reply.Status503);
         var (traceId, parentSpan) = NewTrace();
         var id = "traced-" + Guid.NewGuid().ToString("N");
 
-        var answer = await SendAsync(silo, id, traceId, parentSpan);
+        var answer = await SendAsync(silo, id, traceId, parentSpan, destination);
         Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
         await silo.WaitForStatusAsync(id, "Delivered");
 
-        var attempts = _destination.ReceivedAt("/traced").Where(r => r.Header("Idempotency-Key") == id).ToArray();
+        var attempts = _destination.ReceivedAt("/" + destination).Where(r => r.Header("Idempotency-Key") == id || r.Text.Contains(id, StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, attempts.Length);
         var spans = attempts.Select(a => ParseTraceParent(a.Header("traceparent"))).ToArray();
         // The same trace as the application's request, the retry (made later by the scheduler) too; each attempt
@@ -40,12 +42,20 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.NotEqual(spans[0].SpanId, spans[1].SpanId);
     }
 
-    [Fact]
-    public async Task With_an_OTLP_endpoint_the_send_and_attempt_spans_are_exported_in_the_applications_trace()
+    [Theory]
+    [InlineData("Relay:Telemetry:OtlpEndpoint")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT")]
+    public async Task With_an_OTLP_endpoint_the_send_and_attempt_spans_are_exported_in_the_applications_trace(string endpointKey)
     {
         await using var collector = await TestDestination.StartAsync();
         var settings = Settings();
-        settings["Relay:Telemetry:OtlpEndpoint"] = collector.BaseUrl;
+        settings[endpointKey] = collector.BaseUrl;
+        if (endpointKey.StartsWith("OTEL_", StringComparison.Ordinal))
+        {
+            // The standard variables, as the environment would give them (the SDK's default protocol is gRPC).
+            settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        }
+
         // The batch processor's standard setting: export within 100 ms rather than 5 s.
         settings["OTEL_BSP_SCHEDULE_DELAY"] = "100";
         await using var silo = await TestSilo.StartAsync(settings);
@@ -95,22 +105,32 @@ public sealed class TracingTests : IAsyncLifetime
             what: $"the trace {traceId} exported with the message id");
     }
 
-    private Dictionary<string, string?> Settings() => new()
+    private Dictionary<string, string?> Settings()
     {
-        ["Relay:Contracts:twice:MaxAttempts"] = "3",
-        ["Relay:Contracts:twice:Delay"] = "00:00:00.200",
-        ["Relay:Destinations:traced:Address"] = _destination.Url("/traced"),
-        ["Relay:Destinations:traced:Contract"] = "twice",
-    };
+        // The SOAP adapter shares the HTTP plumbing: its destinations get the trace too.
+        _destination.Answer("/traced-soap", new Reply(200, "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body/></s:Envelope>",
+            new Dictionary<string, string> { ["Content-Type"] = "text/xml; charset=utf-8" }));
+        return new()
+        {
+            ["Relay:Contracts:twice:MaxAttempts"] = "3",
+            ["Relay:Contracts:twice:Delay"] = "00:00:00.200",
+            ["Relay:Destinations:traced:Address"] = _destination.Url("/traced"),
+            ["Relay:Destinations:traced:Contract"] = "twice",
+            ["Relay:Destinations:traced-soap:Protocol"] = "Soap",
+            ["Relay:Destinations:traced-soap:Address"] = _destination.Url("/traced-soap"),
+            ["Relay:Destinations:traced-soap:SoapAction"] = "urn:raw/Do",
+            ["Relay:Destinations:traced-soap:Contract"] = "twice",
+        };
+    }
 
     private static (string TraceId, string SpanId) NewTrace() =>
         (Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()), Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64(1, long.MaxValue))));
 
-    private static async Task<HttpResponseMessage> SendAsync(TestSilo silo, string id, string traceId, string parentSpan)
+    private static async Task<HttpResponseMessage> SendAsync(TestSilo silo, string id, string traceId, string parentSpan, string destination = "traced")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/messages")
         {
-            Content = JsonContent.Create(new { id, destination = "traced", payload = "x" }),
+            Content = JsonContent.Create(new { id, destination, payload = "<order/>", contentType = "application/xml" }),
         };
         request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-{parentSpan}-01");
         return await silo.Client.SendAsync(request);
