@@ -33,6 +33,7 @@ public static class RelayGrainsExtensions
         });
         var services = silo.Services;
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<Core.Telemetry.RelayMetrics>();
         services.AddSingleton<Destinations.DestinationRateLimiter>();
         services.AddSingleton<Destinations.ConcurrencyLimiter>();
         services.AddSingleton<Destinations.DestinationControl>();

@@ -182,6 +182,34 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_silo_serves_the_dashboard_of_the_whole_cluster_and_the_same_cluster_wide_gauge()
+    {
+        await StartSilosAsync(2, "--Relay:Telemetry:DeliveryCountsRefresh=00:00:00.200");
+        _destination.Answer("/orders", Reply.Status503);
+        var sent = await _silos[0].Client.PostAsJsonAsync("/messages", new { id = "gauged-1", destination = "orders", payload = "p" });
+        Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
+
+        foreach (var silo in _silos)
+        {
+            // The dashboard of either silo shows both silos, active.
+            var counters = await Eventually.Until(
+                async () => JsonNode.Parse(await (await silo.Client.GetAsync("/dashboard/DashboardCounters")).Content.ReadAsStringAsync())!,
+                c => c["hosts"]!.AsArray().Count(h => (string?)h!["status"] == "Active") == 2,
+                what: $"two active silos on the dashboard of {silo.Url}");
+            Assert.Equal(2, counters["hosts"]!.AsArray().Count);
+
+            // relay_deliveries is read from the shared database: every silo reports the cluster's figure.
+            await Eventually.Until(
+                async () => await (await silo.Client.GetAsync("/metrics")).Content.ReadAsStringAsync(),
+                text => text.Split('\n').Any(line => line.StartsWith("relay_deliveries{", StringComparison.Ordinal)
+                    && line.Contains("relay_destination=\"orders\"", StringComparison.Ordinal)
+                    && line.Contains("relay_delivery_status=\"InRetry\"", StringComparison.Ordinal)
+                    && line.EndsWith(" 1", StringComparison.Ordinal)),
+                what: $"relay_deliveries{{orders, InRetry}} 1 on {silo.Url}");
+        }
+    }
+
+    [Fact]
     public async Task A_pause_made_on_one_silo_holds_the_destination_on_every_silo()
     {
         await StartSilosAsync(2);

@@ -13,6 +13,7 @@ using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Retry;
 using Relay.Core.Storage;
+using Relay.Core.Telemetry;
 using Relay.Grains.Destinations;
 
 namespace Relay.Grains.Delivery;
@@ -35,6 +36,7 @@ internal sealed partial class DeliveryGrain(
     DestinationControl control,
     TimeProvider time,
     ILocalSiloDetails silo,
+    RelayMetrics metrics,
     ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain
 {
     /// <summary>A Wake this early is taken as due: the scheduler and this grain read the same clock, but not at the same instant.</summary>
@@ -78,6 +80,7 @@ internal sealed partial class DeliveryGrain(
             AcceptedAt = envelope.AcceptedAt,
             IsNotification = envelope.IsNotification,
             Sender = envelope.Sender,
+            TraceParent = envelope.TraceParent,
             Status = DeliveryStatus.Pending,
             NextAttemptAt = now,
             // The crash backstop: if this silo dies during the first attempt, a scheduler attempts it again.
@@ -278,6 +281,7 @@ internal sealed partial class DeliveryGrain(
         // A discarded head releases the next of its ordering key.
         OweOrderingRelease(now);
         await WriteAsync();
+        metrics.DeliveryCompleted(S.Destination, DeliveryStatus.Discarded);
         Log.Discarded(logger, S.MessageId, S.Destination, by ?? "anonymous");
         await HandOverAsync();
         return S.ToView();
@@ -303,6 +307,9 @@ internal sealed partial class DeliveryGrain(
     private async Task<AttemptOutcome> AttemptAsync(DestinationOptions destination, TimeSpan timeout)
     {
         var attempt = S.Attempts + 1;
+        // A span of the message's trace, retries included; current during the adapter call, so that HttpClient
+        // sends its traceparent to the destination.
+        using var span = RelayTelemetry.StartAttempt(S.TraceParent, S.MessageId, S.Destination, attempt);
         var started = time.GetTimestamp();
         AttemptResult result;
         try
@@ -327,6 +334,21 @@ internal sealed partial class DeliveryGrain(
         }
 
         var elapsed = time.GetElapsedTime(started);
+        metrics.AttemptMade(S.Destination, result.Outcome, elapsed);
+        if (RelayTelemetry.IsRecorded(span))
+        {
+            span.SetTag(RelayTelemetry.OutcomeTag, RelayTelemetry.Of(result.Outcome));
+            if (result.StatusCode is { } code)
+            {
+                span.SetTag(RelayTelemetry.StatusCodeTag, code);
+            }
+
+            if (result.Outcome != AttemptOutcome.Success)
+            {
+                span.SetStatus(ActivityStatusCode.Error, result.Error);
+            }
+        }
+
         var now = Now();
         S.Attempts = attempt;
         S.UpdatedAt = now;
@@ -376,7 +398,13 @@ internal sealed partial class DeliveryGrain(
                 break;
         }
 
-        if (StatusRollup.IsFinal(S.Status))
+        if (RelayTelemetry.IsRecorded(span))
+        {
+            span.SetTag(RelayTelemetry.StatusTag, RelayTelemetry.Of(S.Status));
+        }
+
+        var final = StatusRollup.IsFinal(S.Status);
+        if (final)
         {
             S.CompletedAt = now;
             S.NextAttemptAt = null;
@@ -396,6 +424,12 @@ internal sealed partial class DeliveryGrain(
         }
 
         await WriteAsync();
+        if (final)
+        {
+            // Counted once it is stored: a failed write is attempted again, and counted then.
+            metrics.DeliveryCompleted(S.Destination, S.Status);
+        }
+
         await HandOverAsync();
 
         return result.Outcome;
@@ -434,6 +468,8 @@ internal sealed partial class DeliveryGrain(
             ContentHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(payload)),
             AcceptedAt = S.CompletedAt ?? Now(),
             IsNotification = true,
+            // The notification's attempts are spans of the message's trace too.
+            TraceParent = S.TraceParent,
         };
         var grain = GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(notify, id).ToString());
         await grain.Accept(envelope, attemptNow: false);

@@ -24,6 +24,8 @@ public sealed record DeliveryEnvelope
     [Id(12)] public bool IsNotification { get; init; }
     /// <summary>The name of the sender key that sent it (never the key); null when no keys are configured.</summary>
     [Id(13)] public string? Sender { get; init; }
+    /// <summary>The W3C <c>traceparent</c> its attempts join; null: none.</summary>
+    [Id(14)] public string? TraceParent { get; init; }
 
     /// <summary>Ids only: Orleans traces messages with ToString, and payloads and headers must not reach logs.</summary>
     public override string ToString() => $"DeliveryEnvelope {{ {Destination}/{MessageId} }}";

@@ -50,6 +50,12 @@ public sealed class DeliveryState : IDeliveryProjection
     [Id(27)] public bool OrderingReleasePending { get; set; }
     /// <summary>The name of the sender key that sent it (never the key); null when no keys are configured.</summary>
     [Id(28)] public string? Sender { get; set; }
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the send that accepted it, so that every attempt (retries from the scheduler,
+    /// hours later, included) is a span of the same trace; null when there was no trace to join. Added after
+    /// release: states written before read back with null.
+    /// </summary>
+    [Id(29)] public string? TraceParent { get; set; }
 
     [NonSerialized]
     private List<AuditEntry>? _pendingAudit;

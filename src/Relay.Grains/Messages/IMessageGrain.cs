@@ -30,6 +30,8 @@ public sealed record SendCommand
     [Id(11)] public required string ContentHash { get; init; }
     /// <summary>The name of the sender key that sent it; null when no keys are configured.</summary>
     [Id(12)] public string? Sender { get; init; }
+    /// <summary>The W3C <c>traceparent</c> the deliveries' attempts join; null: none.</summary>
+    [Id(13)] public string? TraceParent { get; init; }
 
     /// <summary>Ids only: Orleans traces messages with ToString, and payloads and headers must not reach logs.</summary>
     public override string ToString() => $"SendCommand {{ {Id} to {string.Join(", ", Destinations)} }}";

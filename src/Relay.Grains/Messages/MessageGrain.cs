@@ -47,6 +47,7 @@ internal sealed class MessageGrain(IRelayStore store, IOptions<RelayOptions> opt
                 ContentHash = command.ContentHash,
                 AcceptedAt = acceptedAt,
                 Sender = command.Sender,
+                TraceParent = command.TraceParent,
             };
             return GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(destination, id).ToString()).Accept(envelope, attemptNow: true);
         }));

@@ -12,6 +12,7 @@ using Relay.Silo.Portal;
 using Relay.Silo.Samples;
 using Relay.Silo.Security;
 using Relay.Silo.Soap;
+using Relay.Silo.Telemetry;
 using Relay.Storage.Sqlite;
 
 namespace Relay.Silo.Hosting;
@@ -36,6 +37,7 @@ public static class RelayHostExtensions
 
         var services = builder.Services;
         builder.AddRelaySecurity();
+        builder.AddRelayTelemetry();
         services.AddOptions<RelayOptions>().Bind(section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
@@ -89,6 +91,7 @@ public static class RelayHostExtensions
             }
 
             silo.AddRelayGrains();
+            silo.AddRelayDashboard(builder.Configuration);
         });
         return builder;
     }
@@ -104,6 +107,7 @@ public static class RelayHostExtensions
         app.MapOperatorEndpoints();
         app.MapHealthEndpoints();
         app.MapRelayPortal();
+        app.MapRelayTelemetry();
         if (app.Configuration.GetValue("Relay:Samples:Enabled", false))
         {
             app.MapSampleEndpoints();

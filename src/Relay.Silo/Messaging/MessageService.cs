@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Relay.Contracts;
 using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Storage;
+using Relay.Core.Telemetry;
 using Relay.Grains;
 using Relay.Grains.Messages;
 using Relay.Silo.Api;
@@ -20,19 +22,58 @@ public readonly record struct MessageOutcome(SendResult? Result, RelayError? Err
 /// The one code path behind every front door (JSON API, SOAP): validation, idempotency, the grains, and the
 /// mapping of failures to errors a caller can act on.
 /// </summary>
-public sealed partial class MessageService(IGrainFactory grains, IRelayStore store, IOptions<RelayOptions> options, ILogger<MessageService> logger)
+public sealed partial class MessageService(IGrainFactory grains, IRelayStore store, IOptions<RelayOptions> options,
+    RelayMetrics metrics, TimeProvider time, ILogger<MessageService> logger)
 {
+    /// <summary>The <c>relay.front_door</c> of a send through <c>POST /messages</c>.</summary>
+    public const string HttpFrontDoor = "http";
+
+    /// <summary>The <c>relay.front_door</c> of a send through SOAP <c>Send</c>.</summary>
+    public const string SoapFrontDoor = "soap";
+
     /// <summary>The answer when storage or the cluster cannot confirm a request.</summary>
     public static readonly RelayError Unavailable = new(503,
         "Relay could not confirm this request: its storage or cluster is unavailable right now.",
         "Nothing was confirmed. Send the same request again later; a message with the same id is never stored twice.");
 
-    /// <summary>Validates and accepts a message; <paramref name="caller"/> becomes its sender (who may read it).</summary>
-    public async Task<MessageOutcome> SendAsync(SendRequest? request, RelayCaller caller)
+    /// <summary>
+    /// Validates and accepts a message; <paramref name="caller"/> becomes its sender (who may read it). Measured
+    /// (<c>relay.send.duration</c>) and traced (<c>relay.send</c>) here, so both front doors are.
+    /// </summary>
+    public async Task<MessageOutcome> SendAsync(SendRequest? request, RelayCaller caller, string frontDoor = HttpFrontDoor)
+    {
+        var started = time.GetTimestamp();
+        using var span = RelayTelemetry.Source.StartActivity(RelayTelemetry.SendSpan, ActivityKind.Internal);
+        span?.SetTag(RelayTelemetry.FrontDoorTag, frontDoor);
+        var outcome = await SendCoreAsync(request, caller, span);
+        var status = outcome.Result?.Status;
+        metrics.SendAnswered(frontDoor, status, outcome.Error?.StatusCode, time.GetElapsedTime(started));
+        if (span is not null)
+        {
+            if (status is { } s)
+            {
+                span.SetTag(RelayTelemetry.MessageStatusTag, RelayTelemetry.Of(s));
+            }
+            else
+            {
+                span.SetStatus(ActivityStatusCode.Error, outcome.Error?.Title);
+            }
+        }
+
+        return outcome;
+    }
+
+    private async Task<MessageOutcome> SendCoreAsync(SendRequest? request, RelayCaller caller, Activity? span)
     {
         if (!MessageValidator.TryValidate(request, options.Value, NewId, out var message, out var error))
         {
             return MessageOutcome.Failed(error!);
+        }
+
+        if (span is not null)
+        {
+            span.SetTag(RelayTelemetry.MessageIdTag, message!.Id);
+            span.SetTag(message.Topic is null ? RelayTelemetry.DestinationTag : RelayTelemetry.TopicTag, message.Topic ?? message.Destinations[0]);
         }
 
         var command = new SendCommand
@@ -50,10 +91,16 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
             CorrelationId = message.CorrelationId,
             ContentHash = message.ContentHash,
             Sender = SenderOf(caller),
+            TraceParent = RelayTelemetry.TraceParentToKeep(span),
         };
         return await GuardAsync(message.Id, async () =>
         {
             var view = await grains.GetGrain<IMessageGrain>(message.Id).Send(command);
+            if (!view.Repeated)
+            {
+                metrics.MessageAccepted(message.Topic is null ? message.Destinations[0] : null, message.Topic);
+            }
+
             var result = Views.ToResult(view);
             result.CorrelationId = message.CorrelationId;
             result.Topic = message.Topic;

@@ -13,7 +13,7 @@ namespace Relay.Silo.Soap;
 internal sealed class MessagingSoapService(MessageService messages, IHttpContextAccessor http) : IMessagingService
 {
     public async Task<SendResult> SendAsync(SendRequest request) =>
-        Answer(await messages.SendAsync(request, Caller()));
+        Answer(await messages.SendAsync(request, Caller(), MessageService.SoapFrontDoor));
 
     public async Task<SendResult> GetStatusAsync(string id) =>
         Answer(await messages.GetAsync(id, withAudit: true, Caller()));

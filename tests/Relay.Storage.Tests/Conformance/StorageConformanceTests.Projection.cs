@@ -37,6 +37,25 @@ public abstract partial class StorageConformanceTests
     }
 
     [Fact]
+    public async Task A_delivery_state_reads_back_with_the_trace_context_its_retries_join()
+    {
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var row = Row(Unique("msg"), Unique("billing"), DeliveryStatus.InRetry);
+        var state = DeliveryStateOf(row);
+        state.TraceParent = traceParent;
+        await WriteAsync(DeliveryGrainId(row), state, stateName: "delivery");
+        var untraced = Row(Unique("msg"), Unique("billing"), DeliveryStatus.InRetry);
+        await WriteDeliveryAsync(untraced);
+
+        var read = await ReadAsync<DeliveryState>(DeliveryGrainId(row), "delivery");
+        var readUntraced = await ReadAsync<DeliveryState>(DeliveryGrainId(untraced), "delivery");
+
+        Assert.Equal(traceParent, read.State!.TraceParent);
+        Assert.Equal(row.MessageId, read.State.MessageId);
+        Assert.Null(readUntraced.State!.TraceParent);
+    }
+
+    [Fact]
     public async Task Times_come_back_as_utc()
     {
         var row = Row(Unique("msg"), Unique("billing"), acceptedAt: new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.FromHours(2)));
