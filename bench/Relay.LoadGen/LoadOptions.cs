@@ -21,6 +21,8 @@ internal sealed class LoadOptions
           --api-key KEY           sent as X-Api-Key when the silos require keys
           --timeout D             bound of one request (default 30 s)
           --json FILE             also write the summary as JSON to FILE
+          --acked FILE            write the id of every acknowledged message (answer 200 or 202), one a line
+          --soap                  send over the SOAP 1.1 front door (POST /Messaging.svc) instead of POST /messages
           --progress D            progress line interval on stderr (default 5 s; 0: none)
 
         Latency is measured from the moment a request was meant to go out: in the open loop that is its slot in
@@ -44,6 +46,10 @@ internal sealed class LoadOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
     public string? JsonFile { get; init; }
     public TimeSpan Progress { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>File for the ids of acknowledged messages (the benchmark's loss check); null: not written.</summary>
+    public string? AckedFile { get; init; }
+    /// <summary>Send through <c>/Messaging.svc</c> (SOAP 1.1) instead of <c>POST /messages</c>.</summary>
+    public bool Soap { get; init; }
 
     public bool OpenLoop => Rate is not null;
 
@@ -61,7 +67,12 @@ internal sealed class LoadOptions
                 return true;
             }
 
-            if (arg.StartsWith("--", StringComparison.Ordinal))
+            if (arg == "--soap")
+            {
+                values["soap"] = ["true"];
+                current = null;
+            }
+            else if (arg.StartsWith("--", StringComparison.Ordinal))
             {
                 var equals = arg.IndexOf('=', StringComparison.Ordinal);
                 current = equals < 0 ? arg[2..] : arg[2..equals];
@@ -145,6 +156,8 @@ internal sealed class LoadOptions
             ApiKey = Single("api-key"),
             Timeout = Single("timeout") is { } t ? ParseDuration("timeout", t) : TimeSpan.FromSeconds(30),
             JsonFile = Single("json"),
+            AckedFile = Single("acked"),
+            Soap = Single("soap") is not null,
             Progress = Single("progress") is { } pr ? ParseDuration("progress", pr, allowZero: true) : TimeSpan.FromSeconds(5),
         };
 

@@ -1,7 +1,12 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Security;
+using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Relay.LoadGen;
 
@@ -12,18 +17,19 @@ namespace Relay.LoadGen;
 internal sealed class LoadRun : IDisposable
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
+    private static readonly MediaTypeHeaderValue Xml = new("text/xml") { CharSet = "utf-8" };
+    private const string SoapSendAction = "\"urn:relay:messaging:v1/IMessagingService/Send\"";
 
     private readonly LoadOptions _options;
     private readonly LoadResults _results = new();
     private readonly HttpClient _http;
-    private readonly string _payload;
+    private readonly ConcurrentQueue<string> _acked = new();
     private long _started;
     private long _finished;
 
     private LoadRun(LoadOptions options)
     {
         _options = options;
-        _payload = new string('x', options.PayloadBytes);
         var handler = new SocketsHttpHandler
         {
             // The closed loop never needs more connections than senders; the open loop opens what its backlog needs.
@@ -40,6 +46,9 @@ internal sealed class LoadRun : IDisposable
 
     public LoadResults Results => _results;
 
+    /// <summary>Ids of the messages answered 200 or 202 (recorded only with <c>--acked</c>).</summary>
+    public IReadOnlyCollection<string> Acked => _acked;
+
     /// <summary>From the first send to the last answer (or to now, while running).</summary>
     public TimeSpan Elapsed
     {
@@ -51,7 +60,7 @@ internal sealed class LoadRun : IDisposable
     }
 
     /// <summary>Runs to the end (or until <paramref name="stop"/>; requests under way are still awaited).</summary>
-    public static async Task<(LoadResults Results, TimeSpan Elapsed)> RunAsync(LoadOptions options, TextWriter progress, CancellationToken stop)
+    public static async Task<(LoadResults Results, TimeSpan Elapsed, IReadOnlyCollection<string> Acked)> RunAsync(LoadOptions options, TextWriter progress, CancellationToken stop)
     {
         using var run = new LoadRun(options);
         using var quiet = new CancellationTokenSource();
@@ -69,7 +78,7 @@ internal sealed class LoadRun : IDisposable
         Interlocked.Exchange(ref run._finished, Stopwatch.GetTimestamp());
         await quiet.CancelAsync();
         await reporter;
-        return (run._results, run.Elapsed);
+        return (run._results, run.Elapsed, run._acked);
     }
 
     private async Task ClosedLoopAsync(CancellationToken stop)
@@ -150,12 +159,9 @@ internal sealed class LoadRun : IDisposable
     /// <summary>Sends message <paramref name="index"/> and records its latency from <paramref name="intended"/> (a timestamp).</summary>
     private async Task SendAsync(long index, long intended)
     {
-        var url = new Uri(_options.Urls[(int)(index % _options.Urls.Count)], "messages");
-        var body = JsonSerializer.SerializeToUtf8Bytes(
-            new MessageRequest($"{_options.IdPrefix}-{index}", _options.Destination, _payload, "text/plain", _options.Contract),
-            LoadJson.Default.MessageRequest);
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = Json;
+        var id = $"{_options.IdPrefix}-{index}";
+        var payload = StampedPayload(id, _options.PayloadBytes);
+        using var request = _options.Soap ? SoapRequest(index, id, payload) : JsonRequest(index, id, payload);
         _results.RecordSent();
         try
         {
@@ -163,7 +169,11 @@ internal sealed class LoadRun : IDisposable
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, CancellationToken.None);
             var answer = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
             var latency = Stopwatch.GetElapsedTime(intended);
-            _results.RecordAnswer(latency, (int)response.StatusCode, response.IsSuccessStatusCode ? MessageStatus(answer) : null);
+            _results.RecordAnswer(latency, (int)response.StatusCode, response.IsSuccessStatusCode ? (_options.Soap ? SoapStatus(answer) : MessageStatus(answer)) : null);
+            if (_options.AckedFile is not null && (int)response.StatusCode is 200 or 202)
+            {
+                _acked.Enqueue(id);
+            }
         }
         catch (HttpRequestException ex)
         {
@@ -177,6 +187,55 @@ internal sealed class LoadRun : IDisposable
         {
             _results.RecordError(ex.GetType().Name);
         }
+    }
+
+    /// <summary>
+    /// "&lt;id&gt; &lt;sent, Unix microseconds&gt; xxx…", padded to <paramref name="bytes"/>: the benchmark's sink reads
+    /// the stamp to measure the time from send to arrival (same machine, same clock).
+    /// </summary>
+    internal static string StampedPayload(string id, int bytes)
+    {
+        var sentMicros = (TimeProvider.System.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        var stamp = string.Create(CultureInfo.InvariantCulture, $"{id} {sentMicros} ");
+        return stamp.Length >= bytes ? stamp : stamp + new string('x', bytes - stamp.Length);
+    }
+
+    private HttpRequestMessage JsonRequest(long index, string id, string payload)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(
+            new MessageRequest(id, _options.Destination, payload, "text/plain", _options.Contract),
+            LoadJson.Default.MessageRequest);
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.Urls[(int)(index % _options.Urls.Count)], "messages"))
+        {
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = Json;
+        return request;
+    }
+
+    /// <summary>The SOAP 1.1 <c>Send</c> of docs/SOAP.md, as a WCF <c>BasicHttpBinding</c> client sends it.</summary>
+    private HttpRequestMessage SoapRequest(long index, string id, string payload)
+    {
+        var contract = _options.Contract is { } c ? $"<Contract>{SecurityElement.Escape(c)}</Contract>" : "";
+        var envelope =
+            "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><Send xmlns=\"urn:relay:messaging:v1\"><request>" +
+            $"<Id>{SecurityElement.Escape(id)}</Id><Destination>{SecurityElement.Escape(_options.Destination)}</Destination>" +
+            $"<Payload>{SecurityElement.Escape(payload)}</Payload><ContentType>text/plain</ContentType>{contract}" +
+            "</request></Send></s:Body></s:Envelope>";
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.Urls[(int)(index % _options.Urls.Count)], "Messaging.svc"))
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(envelope)),
+        };
+        request.Content.Headers.ContentType = Xml;
+        request.Headers.TryAddWithoutValidation("SOAPAction", SoapSendAction);
+        return request;
+    }
+
+    /// <summary>The message's <c>Status</c> in a SOAP <c>SendResult</c> (its first Status element).</summary>
+    private static string SoapStatus(byte[] answer)
+    {
+        var match = Regex.Match(Encoding.UTF8.GetString(answer), @"<(?:\w+:)?Status>(\w+)</", RegexOptions.None, TimeSpan.FromSeconds(1));
+        return match.Success ? match.Groups[1].Value : "unreadable";
     }
 
     /// <summary>The <c>status</c> of a message answer, or <c>unreadable</c> when the body is not one.</summary>

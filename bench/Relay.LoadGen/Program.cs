@@ -22,7 +22,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var startedAt = TimeProvider.System.GetUtcNow();
-var (results, elapsed) = await LoadRun.RunAsync(options, Console.Error, stop.Token);
+var (results, elapsed, acked) = await LoadRun.RunAsync(options, Console.Error, stop.Token);
 var report = LoadReport.From(options, startedAt, results, elapsed);
 Console.WriteLine(report.ToText());
 if (options.JsonFile is { } file)
@@ -34,6 +34,11 @@ if (options.JsonFile is { } file)
     }
 
     await File.WriteAllTextAsync(file, report.ToJson() + Environment.NewLine);
+}
+
+if (options.AckedFile is { } ackedFile)
+{
+    await File.WriteAllLinesAsync(ackedFile, acked);
 }
 
 return results.Answered > 0 ? 0 : 1;

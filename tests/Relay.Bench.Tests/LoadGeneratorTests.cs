@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Relay.Testing;
+
+namespace Relay.Bench.Tests;
+
+/// <summary>relay-loadgen against a real silo and a real HTTP destination: its JSON summary, acked ids and payload stamps.</summary>
+public sealed class LoadGeneratorTests : IAsyncLifetime
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "relay-bench-tests", Guid.NewGuid().ToString("N"));
+    private TestDestination _destination = null!;
+    private TestSilo _silo = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_folder);
+        _destination = await TestDestination.StartAsync();
+        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        {
+            ["Relay:Destinations:sink:Protocol"] = "Http",
+            ["Relay:Destinations:sink:Address"] = _destination.Url("/sink"),
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _silo.DisposeAsync();
+        await _destination.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_closed_loop_run_reports_every_message_delivered_and_stamps_the_payloads(bool soap)
+    {
+        var json = Path.Combine(_folder, "load.json");
+        var acked = Path.Combine(_folder, "acked.txt");
+        var args = new List<string>
+        {
+            "--url", _silo.Client.BaseAddress!.ToString(), "--destination", "sink", "--count", "12", "--concurrency", "3",
+            "--id-prefix", soap ? "smoke-soap" : "smoke-json", "--progress", "0", "--json", json, "--acked", acked,
+        };
+        if (soap)
+        {
+            args.Add("--soap");
+        }
+
+        var (exit, output, errors) = await BenchTool.RunAsync("relay-loadgen.dll", [.. args]);
+
+        Assert.True(exit == 0, output + errors);
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(json))!;
+        Assert.Equal(12, (long)report["sent"]!);
+        Assert.Equal(12, (long)report["answered"]!);
+        Assert.Equal(0, (long)report["errors"]!);
+        Assert.Equal(12, (long)report["byHttpStatus"]!["200"]!);
+        Assert.Equal(12, (long)report["byMessageStatus"]!["Delivered"]!);
+        Assert.Equal(12, (long)report["latencyMs"]!["count"]!);
+        Assert.True((double)report["latencyMs"]!["p99"]! > 0);
+        var ids = (await File.ReadAllLinesAsync(acked)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => $"{(soap ? "smoke-soap" : "smoke-json")}-{i}").Order(StringComparer.Ordinal), ids);
+
+        // Each payload starts with its id and the send time (Unix µs): the sink's end-to-end clock.
+        var received = _destination.ReceivedAt("/sink");
+        Assert.Equal(12, received.Count);
+        var now = (TimeProvider.System.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        Assert.All(received, r =>
+        {
+            var parts = r.Text.Split(' ');
+            Assert.Equal(r.Header("Idempotency-Key"), parts[0]);
+            Assert.InRange(long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), now - 120_000_000, now);
+            Assert.Equal(100, r.Body.Length);
+        });
+    }
+}
