@@ -55,6 +55,7 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "== Relay:Dashboard $mode, round $round (relay-loadgen --count $COUNT --concurrency $CONCURRENCY, one silo, SQLite, destination echo on the same silo; load average $(cut -d' ' -f1 /proc/loadavg))" >> "$OUT"
     sed -n '/elapsed/,$p' "$TMP/load-$run.txt" >> "$OUT"
     cleanup; SILO=""; WATCHER=""
+    rm -rf "$TMP/data-$run"
   done
 done
 cat "$OUT"

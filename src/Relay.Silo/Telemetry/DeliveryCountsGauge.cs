@@ -39,15 +39,12 @@ internal sealed partial class DeliveryCountsGauge
         metrics.ObserveDeliveries(Observe);
     }
 
-    /// <summary>A refresh under way, for tests that must wait for fresh figures.</summary>
-    internal Task Refreshing { get; private set; } = Task.CompletedTask;
-
     private IEnumerable<Measurement<long>> Observe()
     {
         var stale = _refreshedAt == 0 || _time.GetElapsedTime(Volatile.Read(ref _refreshedAt)) >= _refresh;
         if (stale && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
         {
-            Refreshing = Task.Run(RefreshAsync);
+            _ = Task.Run(RefreshAsync);
         }
 
         return Volatile.Read(ref _figures);
