@@ -5,14 +5,14 @@
 #   bench/run.sh            the full run (under 30 minutes on 2 cores)
 #   bench/run.sh --quick    shorter loads and fewer messages (under 5 minutes); same scenarios
 #
-# It builds Release, starts a private PostgreSQL (port 55498, data under the temp folder), the sink (bench/Relay.Sink,
+# It builds Release, starts a private PostgreSQL (port 15498, data under the temp folder), the sink (bench/Relay.Sink,
 # its own process), Relay silos and the Hangfire peer as each scenario needs them, writes bench/results/<date>.json,
 # regenerates the "run.sh" section of docs/BENCHMARKS.md with its tables and PNG charts (docs/images/bench-*.png),
 # prints one line per scenario and, last, the summary line:
 #   summary: embedded <n> msg/s, cluster3 <n> msg/s, hangfire <n> msg/s, ratio <cluster3/hangfire>, commits/msg <c>
 # Everything it starts is stopped on exit, also on failure or Ctrl-C. bench/README.md explains each scenario.
 #
-# Ports (127.0.0.1 only): PostgreSQL 55498, sink 5299, Hangfire peer 5298, silo HTTP 5201-5203, silo 12201-12203,
+# Ports (127.0.0.1 only): PostgreSQL 15498, sink 5299, Hangfire peer 5298, silo HTTP 5201-5203, silo 12201-12203,
 # gateway 32201-32203. Environment: PG_BIN (newest /usr/lib/postgresql/*/bin), CONCURRENCY (64 closed-loop senders),
 # UPDATE_DOCS (1: rewrite docs/BENCHMARKS.md; 0: leave it alone).
 set -euo pipefail
@@ -46,7 +46,7 @@ OUTAGE_DELAY=00:00:05
 HANGFIRE_WORKERS=${HANGFIRE_WORKERS:-40}
 DRAIN_WAIT=${DRAIN_WAIT:-600}        # the longest any wait for deliveries may take, seconds
 
-PG_PORT=55498; SINK_PORT=5299; PEER_PORT=5298; HTTP_BASE=5200; SILO_BASE=12200; GATEWAY_BASE=32200
+PG_PORT=15498; SINK_PORT=5299; PEER_PORT=5298; HTTP_BASE=5200; SILO_BASE=12200; GATEWAY_BASE=32200
 SINK="http://127.0.0.1:$SINK_PORT"
 WORK="$ROOT/bench/results/tmp/run"       # binaries, logs and raw figures of this run (git-ignored)
 STAMP=$(date -u +%Y-%m-%d-%H%M)
@@ -152,10 +152,10 @@ wait_http() {   # wait_http NAME URL: until URL answers, the process is alive, a
   pid=$(cat "$WORK/pids/$name.pid")
   for _ in $(seq 1 360); do
     curl -fs "$url" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$WORK/logs/$name.log" >&2; die "$name exited"; }
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$(ls -t "$WORK"/logs/*"$name".log | head -n 1)" >&2; die "$name exited"; }
     sleep 0.5
   done
-  tail -n 30 "$WORK/logs/$name.log" >&2; die "$name was not ready within 180 s"
+  tail -n 30 "$(ls -t "$WORK"/logs/*"$name".log | head -n 1)" >&2; die "$name was not ready within 180 s"
 }
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -239,7 +239,7 @@ wait_delivered() {
 # 'outage' (same sink, MaxPerSecond, contract 'outage').
 start_silo() {
   local i=$1; shift
-  start "silo$i" "$WORK/logs/silo$i.log" dotnet "$WORK/bin/Relay.Silo/Relay.Silo.dll" \
+  start "silo$i" "$WORK/logs/$SCENARIO-silo$i.log" dotnet "$WORK/bin/Relay.Silo/Relay.Silo.dll" \
       --contentRoot "$WORK/bin/Relay.Silo" --urls "http://127.0.0.1:$((HTTP_BASE + i))" \
       --Relay:Cluster:SiloPort=$((SILO_BASE + i)) --Relay:Cluster:GatewayPort=$((GATEWAY_BASE + i)) \
       --Relay:Samples:Enabled=false \
@@ -321,18 +321,19 @@ RESULTS[pgbench]=$(jq -n --argjson a "${TPS1:-0}" --argjson b "${TPS16:-0}" --ar
 
 # ---- 1. embedded default, one silo: maximum sustained delivered msg/s ---------------------------------------------
 say "1. embedded (SQLite), 1 silo: closed loop, $CONCURRENCY senders, ${LOAD_S} s"
+SCENARIO=embedded   # silo logs are logs/<scenario>-silo<i>.log
 start_embedded happy
 warm_up 1 sink
 measure embedded 1 --destination sink --concurrency "$CONCURRENCY" --duration "$LOAD_S"
 stop silo1
 # The silo logs its SQLite commits when it closes (SqliteDatabase, event 11): the warm-up's and the load's.
-SQLITE_COMMITS=$(grep -o 'closed after [0-9]* commits' "$WORK/logs/silo1.log" | awk '{ print $3 }' | tail -n 1)
-cp "$WORK/logs/silo1.log" "$WORK/logs/embedded-silo1.log"
+SQLITE_COMMITS=$(grep -o 'closed after [0-9]* commits' "$WORK/logs/embedded-silo1.log" | awk '{ print $3 }' | tail -n 1)
 EMB_DELIVERED=$(jq .unique "$WORK/raw/embedded.sink.json")
 RESULTS[embedded]=$(throughput embedded "$(jq -n --argjson c "${SQLITE_COMMITS:-null}" --argjson n "$((EMB_DELIVERED + WARMUP))" \
   '{sqliteCommits: $c, commitsPerMessage: (if $c == null then null else (($c / $n) * 100 | round / 100) end), commitsCountedOver: $n}')")
 
 # ---- 1b. the SOAP front door, and 3a. latency at 1,000 msg/s, embedded ----------------------------------------------
+SCENARIO=latency
 start_embedded latency
 warm_up 1 sink
 say "1b. embedded, SOAP front door (/Messaging.svc): closed loop, $CONCURRENCY senders, ${SOAP_S} s"
@@ -346,6 +347,7 @@ stop silo1
 # ---- 2. PostgreSQL, 1 silo and 3 silos -----------------------------------------------------------------------------
 for n in 1 3; do
   say "2. PostgreSQL, $n silo(s): closed loop, $CONCURRENCY senders, ${LOAD_S} s"
+  SCENARIO=pg$n
   start_cluster "$n"
   warm_up "$n" sink
   X0=$(xact relay)

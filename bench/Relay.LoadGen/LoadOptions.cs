@@ -14,6 +14,8 @@ internal sealed class LoadOptions
           --count N               messages to send (closed loop: default 1000)
           --concurrency C         closed loop: C senders, each waits for its answer (default 16)
           --rate R                open loop: R messages a second on a fixed schedule, answered or not
+          --max-in-flight M       open loop: at most M requests under way; a message due beyond that is not sent
+                                  and counted as error:ClientBacklog (default 4096)
           --duration D            how long to send (seconds, or hh:mm:ss); the open loop needs it or --count
           --contract NAME         override the destination's retry contract
           --payload-bytes B       payload size in bytes (default 100)
@@ -39,6 +41,8 @@ internal sealed class LoadOptions
     /// <summary>Messages a second in the open loop; null: closed loop.</summary>
     public double? Rate { get; init; }
     public TimeSpan? Duration { get; init; }
+    /// <summary>Open loop: requests under way at most (default 4,096), so an overloaded server cannot exhaust the generator.</summary>
+    public int MaxInFlight { get; init; } = 4096;
     public string? Contract { get; init; }
     public int PayloadBytes { get; init; } = 100;
     public required string IdPrefix { get; init; }
@@ -150,6 +154,7 @@ internal sealed class LoadOptions
             Concurrency = concurrency ?? 16,
             Rate = rate,
             Duration = duration,
+            MaxInFlight = Single("max-in-flight") is { } mif ? (int)ParseLong("max-in-flight", mif, min: 1, max: 1_000_000) : 4096,
             Contract = Single("contract"),
             PayloadBytes = Single("payload-bytes") is { } p ? (int)ParseLong("payload-bytes", p, min: 1, max: 64 * 1024 * 1024) : 100,
             IdPrefix = Single("id-prefix") ?? "lg-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)),

@@ -144,6 +144,15 @@ internal sealed class LoadRun : IDisposable
                 }
             }
 
+            // Past the cap the message is counted, not sent: an overloaded server shows as errors, and the generator
+            // does not pile up tens of thousands of connections until it runs out of memory itself.
+            if (Interlocked.Read(ref outstanding) - 1 >= _options.MaxInFlight)
+            {
+                _results.RecordSent();
+                _results.RecordError("ClientBacklog");
+                continue;
+            }
+
             Interlocked.Increment(ref outstanding);
             _ = SendAndReleaseAsync(index, intended);
         }
