@@ -142,6 +142,11 @@ public sealed class LimitOptions
     public int MaxHeaders { get; set; } = 64;
     /// <summary>Part of a destination's response body kept in the answer and the audit.</summary>
     public int MaxResponseBodyBytes { get; set; } = 64 * 1024;
+    /// <summary>
+    /// Most client connections a silo holds open at once; a connection beyond it is closed as it arrives. An overload
+    /// is then refused at the door instead of exhausting the process's file descriptors (each connection is one).
+    /// </summary>
+    public int MaxConcurrentConnections { get; set; } = 4096;
 }
 
 public sealed class AuditOptions

@@ -458,6 +458,11 @@ public static partial class RelayOptionsValidator
         {
             errors.Add($"{key}:MaxResponseBodyBytes is {limits.MaxResponseBodyBytes}; it must not be negative.");
         }
+
+        if (limits.MaxConcurrentConnections < 1)
+        {
+            errors.Add($"{key}:MaxConcurrentConnections is {limits.MaxConcurrentConnections}; it must be at least 1.");
+        }
     }
 
     private static void ValidateAudit(AuditOptions? audit, List<string> errors)

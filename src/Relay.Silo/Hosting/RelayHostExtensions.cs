@@ -57,6 +57,7 @@ public static class RelayHostExtensions
             kestrel.Limits.MaxRequestBodySize = (long)options.Limits.MaxPayloadBytes * 4 / 3 + 256 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
+            kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConcurrentConnections;
         });
 
         var longestSync = options.Destinations.Values.Select(d => d.SyncTimeout).DefaultIfEmpty(TimeSpan.Zero).Max();
