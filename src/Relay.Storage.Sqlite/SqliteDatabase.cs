@@ -25,6 +25,7 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
     {
         DatabasePath = path;
         _readConnectionString = readConnectionString;
+        ReadSessions = new ReadSessions(readConnectionString);
         _writeConnection = writeConnection;
         _writer = writer;
         _logger = logger;
@@ -40,6 +41,9 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
     public long Writes => _writer.Writes;
 
     internal GroupCommitWriter Writer => _writer;
+
+    /// <summary>Read connections with prepared statements, for the reads every message makes.</summary>
+    internal ReadSessions ReadSessions { get; }
 
     /// <summary>Opens (creating when missing) the database in <paramref name="dataPath"/> and starts its writer.</summary>
     internal static SqliteDatabase Open(string dataPath, SqliteSynchronousMode synchronous, TimeProvider timeProvider, ILoggerFactory loggerFactory)
@@ -140,6 +144,7 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
         }
 
         await _writeConnection.DisposeAsync().ConfigureAwait(false);
+        ReadSessions.Dispose();
         using (var pooled = new SqliteConnection(_readConnectionString))
         {
             // Pooled read connections hold the file open; release them so the folder can be moved or deleted.

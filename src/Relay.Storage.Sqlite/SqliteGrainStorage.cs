@@ -23,36 +23,48 @@ internal sealed partial class SqliteGrainStorage(
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
 
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
+        // SQLite reads are synchronous (Microsoft.Data.Sqlite's async methods are too); an indexed point read.
+        cancellationToken.ThrowIfCancellationRequested();
         long? version = null;
         byte[]? data = null;
-        var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        // Activations read their state here (one per new delivery): a session with the statement already prepared.
+        var session = database.ReadSessions.Rent();
+        try
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT version, data FROM grain_state WHERE grain_id = $grain AND state_name = $state";
+            var command = session.Command("SELECT version, data FROM grain_state WHERE grain_id = $grain AND state_name = $state");
             command.Parameters.AddWithValue("$grain", grainId.ToString());
             command.Parameters.AddWithValue("$state", stateName);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            using (var reader = command.ExecuteReader())
             {
-                version = reader.GetInt64(0);
-                data = (byte[])reader.GetValue(1);
+                if (reader.Read())
+                {
+                    version = reader.GetInt64(0);
+                    data = (byte[])reader.GetValue(1);
+                }
             }
         }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+
+        database.ReadSessions.Return(session);
 
         if (version is null)
         {
             grainState.State = activators.GetActivator<T>().Create();
             grainState.ETag = null;
             grainState.RecordExists = false;
-            return;
+            return Task.CompletedTask;
         }
 
         grainState.State = serializer.Deserialize<T>(new BinaryData(data!)) ?? activators.GetActivator<T>().Create();
         grainState.ETag = FormatETag(version.Value);
         grainState.RecordExists = true;
+        return Task.CompletedTask;
     }
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>

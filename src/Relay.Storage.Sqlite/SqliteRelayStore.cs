@@ -41,6 +41,14 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
     public async Task<StoredMessage?> GetMessageAsync(string messageId, bool includeAudit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messageId);
+        if (!includeAudit)
+        {
+            // Every send asks this once (is the id known?): one SELECT, its own snapshot, prepared once per session.
+            cancellationToken.ThrowIfCancellationRequested();
+            var known = ReadDeliveriesOfOne(messageId);
+            return known.Count == 0 ? null : new StoredMessage(messageId, known, []);
+        }
+
         var connection = await database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -52,11 +60,35 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
                 return null;
             }
 
-            var audit = includeAudit
-                ? await ReadAuditAsync(connection, transaction, messageId, cancellationToken).ConfigureAwait(false)
-                : [];
+            var audit = await ReadAuditAsync(connection, transaction, messageId, cancellationToken).ConfigureAwait(false);
             return new StoredMessage(messageId, deliveries, audit);
         }
+    }
+
+    private List<DeliveryRow> ReadDeliveriesOfOne(string messageId)
+    {
+        var rows = new List<DeliveryRow>();
+        var session = database.ReadSessions.Rent();
+        try
+        {
+            var command = session.Command($"SELECT {DeliveryColumns} FROM deliveries WHERE message_id = $m0 ORDER BY destination");
+            command.Parameters.AddWithValue("$m0", messageId);
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    rows.Add(ReadDeliveryRow(reader));
+                }
+            }
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+
+        database.ReadSessions.Return(session);
+        return rows;
     }
 
     public async Task<StoredMessagePage> ListMessagesAsync(MessageQuery query, CancellationToken cancellationToken = default)
@@ -345,31 +377,33 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add(new DeliveryRow
-            {
-                Destination = reader.GetString(0),
-                MessageId = reader.GetString(1),
-                Topic = NullableString(reader, 2),
-                Status = SqliteValues.Enum<DeliveryStatus>(reader, 3),
-                Attempts = reader.GetInt32(4),
-                AcceptedAt = Time(reader, 5),
-                UpdatedAt = Time(reader, 6),
-                DueAt = NullableTime(reader, 7),
-                NextAttemptAt = NullableTime(reader, 8),
-                CompletedAt = NullableTime(reader, 9),
-                LastError = NullableString(reader, 10),
-                ResponseStatusCode = NullableInt(reader, 11),
-                ResponseHeadersJson = NullableString(reader, 12),
-                ResponseBody = NullableString(reader, 13),
-                ContentHash = reader.GetString(14),
-                CorrelationId = NullableString(reader, 15),
-                Shard = reader.GetInt32(16),
-                Sender = NullableString(reader, 17),
-            });
+            rows.Add(ReadDeliveryRow(reader));
         }
 
         return rows;
     }
+
+    private static DeliveryRow ReadDeliveryRow(SqliteDataReader reader) => new()
+    {
+        Destination = reader.GetString(0),
+        MessageId = reader.GetString(1),
+        Topic = NullableString(reader, 2),
+        Status = SqliteValues.Enum<DeliveryStatus>(reader, 3),
+        Attempts = reader.GetInt32(4),
+        AcceptedAt = Time(reader, 5),
+        UpdatedAt = Time(reader, 6),
+        DueAt = NullableTime(reader, 7),
+        NextAttemptAt = NullableTime(reader, 8),
+        CompletedAt = NullableTime(reader, 9),
+        LastError = NullableString(reader, 10),
+        ResponseStatusCode = NullableInt(reader, 11),
+        ResponseHeadersJson = NullableString(reader, 12),
+        ResponseBody = NullableString(reader, 13),
+        ContentHash = reader.GetString(14),
+        CorrelationId = NullableString(reader, 15),
+        Shard = reader.GetInt32(16),
+        Sender = NullableString(reader, 17),
+    };
 
     private static async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(
         SqliteConnection connection, SqliteTransaction transaction, string messageId, CancellationToken cancellationToken)
