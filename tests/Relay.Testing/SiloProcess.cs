@@ -93,7 +93,20 @@ public sealed class SiloProcess : IAsyncDisposable
     public static async Task<SiloProcess> StartAsync(string workingDirectory, IEnumerable<string> args)
     {
         var silo = Start(workingDirectory, args.ToArray());
-        if (await silo.ExitCodeOrReadyAsync() is { } exitCode)
+        int? exitCode;
+        try
+        {
+            exitCode = await silo.ExitCodeOrReadyAsync();
+        }
+        catch (TimeoutException ex)
+        {
+            // Never ready: stop it (dispose kills it), or it outlives the test run and loads the machine for every test after it.
+            var output = silo.ToString();
+            await silo.DisposeAsync();
+            throw new TimeoutException($"{ex.Message}{Environment.NewLine}{output}", ex);
+        }
+
+        if (exitCode is not null)
         {
             var output = silo.ToString();
             await silo.DisposeAsync();
