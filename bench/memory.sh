@@ -45,32 +45,12 @@ say() { printf '[memory %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { say "error: $*"; exit 3; }
 now() { echo "${EPOCHREALTIME/,/.}"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }'; }
-as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+CPU_DECIMALS=1
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 mib() { awk -v kb="$1" 'BEGIN { printf "%.0f", kb / 1024 }'; }
 thousands() { sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|[^0-9]\)/\1,\2\3/; ta' <<<"$1"; }
 status_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-# CPU seconds (user + system) of one process; 'comm' may hold spaces, so fields are counted after its ')'.
-cpu_seconds() {
-  local stat; stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($12 + $13) / hz }' <<<"${stat##*) }"
-}
-# Busy CPU seconds of the whole machine, all cores (from /proc/stat): what else ran shows as the difference.
-machine_busy_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.1f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
-}
-# CPU seconds of the PostgreSQL server: the postmaster and its live backends and workers.
-pg_cpu_seconds() {
-  local master
-  master=$(head -n 1 "$PGDIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
-  # One awk over every process's stat line; 'comm' may hold spaces or ')', so fields are counted after the last ') '.
-  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v master="$master" -v hz="$(getconf CLK_TCK)" '
-    { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
-      if (pid == master || f[2] == master) t += f[12] + f[13] }
-    END { printf "%.1f", t / hz }'
-}
-
-export PGOPTIONS="-c client_min_messages=warning"
 psql_relay() {
   "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "${2:-relay}" -c "$1"
 }

@@ -57,26 +57,8 @@ PGDIR=""
 say() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { say "error: $*"; exit 3; }
 now_ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
-as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# CPU seconds (user + system) of one process; 'comm' may hold spaces, so fields are counted after its ')'.
-cpu_seconds() {
-  local stat; stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }' <<<"${stat##*) }"
-}
-# Busy CPU seconds of the whole machine, all cores: what else ran shows as the difference.
-machine_busy_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
-}
-# CPU seconds of the PostgreSQL server: the postmaster and its live backends (a backend that ended is not counted).
-pg_cpu_seconds() {
-  local master
-  master=$(head -n 1 "$PGDIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
-  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v master="$master" -v hz="$(getconf CLK_TCK)" '
-    { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
-      if (pid == master || f[2] == master) t += f[12] + f[13] }
-    END { printf "%.2f", t / hz }'
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 # CPU of the processes this run started with the given name prefix (silo, sink, hangfire).
 named_cpu_seconds() {
   local f total=0
