@@ -16,6 +16,8 @@ using Relay.Core.Storage;
 using Relay.Grains;
 using Relay.Grains.Delivery;
 using Relay.Storage.AdoNet.Schema;
+using Relay.Storage.AdoNet.Writing;
+using Orleans.Serialization.Serializers;
 
 namespace Relay.Storage.AdoNet;
 
@@ -75,23 +77,41 @@ public static class RelayPostgresExtensions
             migrate,
             sp.GetService<ILogger<PostgresSchemaStartup>>() ?? NullLogger<PostgresSchemaStartup>.Instance));
 
-        // Delivery states go to the database as JSON, which the write function projects into Relay's tables; any
-        // other state keeps Orleans's binary form.
+        // Relay's own storage: every delivery state, with its row and audit, through the silo's group-commit writer.
+        // Delivery states are stored as JSON (the form script 0007 moved over from OrleansStorage); any other state in
+        // Orleans's binary form.
         services.TryAddSingleton<OrleansGrainStorageSerializer>();
         services.AddKeyedSingleton<IGrainStorageSerializer>(
             RelayStorage.Name,
             (sp, _) => new DeliveryStateJsonSerializer(sp.GetRequiredService<OrleansGrainStorageSerializer>()));
-        services.AddAdoNetGrainStorage(RelayStorage.Name, options => options.Configure<IServiceProvider>((o, sp) =>
-        {
-            o.Invariant = Invariant;
-            o.DataSource = sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey);
-            // The write function never reuses a version (see 0002_orleans_persistence.sql); with this, a cleared
-            // state also reads back without an ETag, as on the embedded backend.
-            o.DeleteStateOnClear = true;
-        }));
+        services.TryAddSingleton(sp => new PostgresWriter(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey),
+            sp.GetService<ILogger<PostgresWriter>>() ?? NullLogger<PostgresWriter>.Instance));
+        services.AddGrainStorage(RelayStorage.Name, (sp, name) => new PostgresGrainStorage(
+            name,
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey),
+            sp.GetRequiredService<PostgresWriter>(),
+            sp.GetRequiredKeyedService<IGrainStorageSerializer>(name),
+            sp.GetRequiredService<IActivatorProvider>(),
+            sp.GetService<ILogger<PostgresGrainStorage>>() ?? NullLogger<PostgresGrainStorage>.Instance));
         services.AddGrainStorage(
             ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
             (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(RelayStorage.Name));
+
+        // The small, rare states (a destination's pause and circuit, an ordering key's queue): Orleans's own ADO.NET
+        // grain storage, one transaction per write, which serves them well.
+        // Orleans's binary form, as these states were stored before script 0007.
+        services.AddKeyedSingleton<IGrainStorageSerializer>(
+            RelayStorage.ControlName,
+            (sp, _) => sp.GetRequiredService<OrleansGrainStorageSerializer>());
+        services.AddAdoNetGrainStorage(RelayStorage.ControlName, options => options.Configure<IServiceProvider>((o, sp) =>
+        {
+            o.Invariant = Invariant;
+            o.DataSource = sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey);
+            // writetostorage never reuses a version (see 0002_orleans_persistence.sql); with this, a cleared state
+            // also reads back without an ETag, as on the embedded backend.
+            o.DeleteStateOnClear = true;
+        }));
 
         services.UseAdoNetReminderService(options => options.Configure<IServiceProvider>((o, sp) =>
         {
@@ -136,6 +156,13 @@ public static class RelayPostgresExtensions
         if (!raw.Keys.Cast<string>().Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("NoResetOnClose", StringComparison.OrdinalIgnoreCase)))
         {
             builder.NoResetOnClose = true;
+        }
+
+        // Statements Relay runs again and again (the writer's, the reads') are prepared on each connection once used
+        // twice: PostgreSQL then skips parsing and planning them. A connection string that says otherwise wins.
+        if (!raw.Keys.Cast<string>().Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.MaxAutoPrepare = 64;
         }
 
         return builder.ConnectionString;

@@ -18,6 +18,9 @@ public static class SqliteStorageExtensions
     /// <summary>The grain storage name Relay's grains persist under.</summary>
     internal const string StorageName = "relay";
 
+    /// <summary>The grain storage name of the small, rarely written states (Relay.Grains' RelayStorage.ControlName).</summary>
+    internal const string ControlStorageName = "relay-control";
+
     /// <summary>
     /// Stores everything in <c>relay.db</c> inside <paramref name="dataPath"/> (created when missing): the grain
     /// storage <c>relay</c> (also the default grain storage), the Orleans reminder table and <see cref="IRelayStore"/>.
@@ -51,6 +54,8 @@ public static class SqliteStorageExtensions
             sp.GetKeyedService<IGrainStorageSerializer>(name) ?? sp.GetRequiredService<IGrainStorageSerializer>(),
             sp.GetRequiredService<IActivatorProvider>(),
             sp.GetService<ILogger<SqliteGrainStorage>>() ?? NullLogger<SqliteGrainStorage>.Instance));
+        // The small, rare states (pause and circuit, ordering keys) share the file: one storage, two names.
+        services.AddGrainStorage(ControlStorageName, (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(StorageName));
         services.AddGrainStorage(
             ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
             (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(StorageName));

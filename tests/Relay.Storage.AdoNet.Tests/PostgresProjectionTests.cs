@@ -12,7 +12,7 @@ namespace Relay.Storage.AdoNet.Tests;
 
 /// <summary>
 /// What the conformance suite cannot see from outside: that the grain state, the delivery row and the audit are one
-/// transaction, and what the SQL makes of the JSON.
+/// transaction, that concurrent writes share one, and how a delivery state is stored.
 /// </summary>
 public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IClassFixture<PostgresStorageFixture>
 {
@@ -77,8 +77,8 @@ public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IC
         await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), new GrainState<DeliveryState>(state));
 
         var stored = await ScalarAsync<string>(
-            "SELECT convert_from(payloadbinary, 'UTF8') FROM OrleansStorage WHERE graintypestring = 'delivery' AND grainidextensionstring = @key",
-            state.Key.ToString());
+            "SELECT convert_from(data, 'UTF8') FROM relay_grain_state WHERE state_name = 'delivery' AND grain_id = @key",
+            GrainIdOf(state).ToString());
         var read = new GrainState<DeliveryState>(new DeliveryState());
         await Host.GrainStorage.ReadStateAsync("delivery", GrainIdOf(state), read);
 
@@ -93,17 +93,69 @@ public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IC
     }
 
     [Fact]
-    public async Task Only_the_delivery_state_is_projected()
+    public async Task A_state_that_is_no_delivery_is_stored_and_projects_nothing()
     {
-        var elsewhere = NewDelivery(DeliveryStatus.Pending);
-        await Host.GrainStorage.WriteStateAsync("copy", GrainIdOf(elsewhere), new GrainState<DeliveryState>(elsewhere));
         var other = GrainId.Create("delivery", "billing/" + Guid.NewGuid().ToString("N"));
         await Host.GrainStorage.WriteStateAsync("delivery", other, new GrainState<CounterState>(new CounterState { Name = "x", Count = 1 }));
 
-        Assert.Null(await Host.Storage.Store.GetMessageAsync(elsewhere.MessageId, includeAudit: true));
         var read = new GrainState<CounterState>(new CounterState());
         await Host.GrainStorage.ReadStateAsync("delivery", other, read);
         Assert.Equal(1, read.State!.Count);
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM deliveries WHERE message_id = @key", other.Key.ToString()!));
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_share_transactions_each_with_its_row_and_audit()
+    {
+        var states = Enumerable.Range(0, 64).Select(_ => NewDelivery(DeliveryStatus.InRetry)).ToArray();
+        foreach (var state in states)
+        {
+            state.PendingAudit.Add(Attempt(state, 1));
+        }
+
+        await Task.WhenAll(states.Select(state =>
+            Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), new GrainState<DeliveryState>(state))));
+
+        var transactions = new HashSet<string>();
+        foreach (var state in states)
+        {
+            var written = await TransactionsOfAsync(state);
+            Assert.Equal([written.State], written.Deliveries);
+            Assert.Equal([written.State], written.Audit);
+            transactions.Add(written.State);
+        }
+
+        // The writer takes every write queued while the previous batch commits: 64 writes never need 64 commits.
+        Assert.True(transactions.Count < states.Length / 2, $"{transactions.Count} transactions for {states.Length} writes");
+    }
+
+    [Fact]
+    public async Task The_first_write_of_a_delivery_whose_message_id_other_content_holds_is_refused_and_stores_nothing()
+    {
+        var first = NewDelivery(DeliveryStatus.Pending);
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(first), new GrainState<DeliveryState>(first));
+
+        // Same id, another destination: the same content is another delivery of the same message...
+        var sibling = NewDelivery(DeliveryStatus.Pending, first.MessageId);
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(sibling), new GrainState<DeliveryState>(sibling));
+
+        // ...other content, or the same content from another sender, is another message with a taken id.
+        var other = NewDelivery(DeliveryStatus.Pending, first.MessageId);
+        other.ContentHash = "sha256:other";
+        var otherSender = NewDelivery(DeliveryStatus.Pending, first.MessageId);
+        otherSender.Sender = "partner-b";
+        await Assert.ThrowsAsync<MessageIdTakenException>(() =>
+            Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(other), new GrainState<DeliveryState>(other)));
+        await Assert.ThrowsAsync<MessageIdTakenException>(() =>
+            Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(otherSender), new GrainState<DeliveryState>(otherSender)));
+
+        var stored = await Host.Storage.Store.GetMessageAsync(first.MessageId, includeAudit: false);
+        Assert.Equal(
+            new[] { first.Destination, sibling.Destination }.Order(StringComparer.Ordinal),
+            stored!.Deliveries.Select(d => d.Destination));
+        var read = new GrainState<DeliveryState>(new DeliveryState());
+        await Host.GrainStorage.ReadStateAsync("delivery", GrainIdOf(other), read);
+        Assert.False(read.RecordExists);
     }
 
     [Fact]
@@ -182,8 +234,8 @@ public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IC
     private async Task<(string State, string[] Deliveries, string[] Audit)> TransactionsOfAsync(DeliveryState state)
     {
         var grainState = await ScalarAsync<string>(
-            "SELECT xmin::text FROM OrleansStorage WHERE graintypestring = 'delivery' AND grainidextensionstring = @key",
-            state.Key.ToString());
+            "SELECT xmin::text FROM relay_grain_state WHERE state_name = 'delivery' AND grain_id = @key",
+            GrainIdOf(state).ToString());
         var deliveries = await ColumnAsync("SELECT xmin::text FROM deliveries WHERE message_id = @key", state.MessageId);
         var audit = await ColumnAsync("SELECT xmin::text FROM audit WHERE message_id = @key ORDER BY sequence", state.MessageId);
         return (grainState, deliveries, audit);

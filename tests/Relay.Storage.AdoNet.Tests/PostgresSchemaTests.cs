@@ -7,7 +7,7 @@ namespace Relay.Storage.AdoNet.Tests;
 public sealed class PostgresSchemaTests
 {
     private static readonly string[] ScriptNames =
-        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql", "0005_sender.sql", "0006_portal.sql"];
+        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql", "0005_sender.sql", "0006_portal.sql", "0007_relay_storage.sql"];
 
     [Fact]
     public void The_embedded_scripts_are_the_files_of_sql_postgresql_in_name_order()
@@ -17,7 +17,7 @@ public sealed class PostgresSchemaTests
 
         Assert.Equal(ScriptNames, files);
         Assert.Equal(files, PostgresSchema.Scripts.Select(s => s.Name));
-        Assert.Equal([1, 2, 3, 4, 5, 6], PostgresSchema.Scripts.Select(s => s.Version));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], PostgresSchema.Scripts.Select(s => s.Version));
         foreach (var script in PostgresSchema.Scripts)
         {
             Assert.Equal(File.ReadAllText(Path.Combine(folder, script.Name)), script.Sql);

@@ -16,7 +16,7 @@ namespace Relay.Grains.Destinations;
 /// is attempted; an answer closes the circuit and releases the backlog, a failure opens it again.
 /// </summary>
 internal sealed partial class DestinationControlGrain(
-    [PersistentState("control", RelayStorage.Name)] IPersistentState<DestinationControlState> state,
+    [PersistentState("control", RelayStorage.ControlName)] IPersistentState<DestinationControlState> state,
     IRelayStore store,
     IOptions<RelayOptions> options,
     TimeProvider time,

@@ -1,7 +1,7 @@
 namespace Relay.Grains.Ordering;
 
 internal sealed class OrderingKeyGrain(
-    [PersistentState("ordering", RelayStorage.Name)] IPersistentState<OrderingKeyState> state) : Grain, IOrderingKeyGrain
+    [PersistentState("ordering", RelayStorage.ControlName)] IPersistentState<OrderingKeyState> state) : Grain, IOrderingKeyGrain
 {
     public async Task<bool> Enqueue(string messageId)
     {
