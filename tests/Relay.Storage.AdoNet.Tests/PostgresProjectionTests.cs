@@ -130,35 +130,6 @@ public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IC
     }
 
     [Fact]
-    public async Task The_first_write_of_a_delivery_whose_message_id_other_content_holds_is_refused_and_stores_nothing()
-    {
-        var first = NewDelivery(DeliveryStatus.Pending);
-        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(first), new GrainState<DeliveryState>(first));
-
-        // Same id, another destination: the same content is another delivery of the same message...
-        var sibling = NewDelivery(DeliveryStatus.Pending, first.MessageId);
-        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(sibling), new GrainState<DeliveryState>(sibling));
-
-        // ...other content, or the same content from another sender, is another message with a taken id.
-        var other = NewDelivery(DeliveryStatus.Pending, first.MessageId);
-        other.ContentHash = "sha256:other";
-        var otherSender = NewDelivery(DeliveryStatus.Pending, first.MessageId);
-        otherSender.Sender = "partner-b";
-        await Assert.ThrowsAsync<MessageIdTakenException>(() =>
-            Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(other), new GrainState<DeliveryState>(other)));
-        await Assert.ThrowsAsync<MessageIdTakenException>(() =>
-            Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(otherSender), new GrainState<DeliveryState>(otherSender)));
-
-        var stored = await Host.Storage.Store.GetMessageAsync(first.MessageId, includeAudit: false);
-        Assert.Equal(
-            new[] { first.Destination, sibling.Destination }.Order(StringComparer.Ordinal),
-            stored!.Deliveries.Select(d => d.Destination));
-        var read = new GrainState<DeliveryState>(new DeliveryState());
-        await Host.GrainStorage.ReadStateAsync("delivery", GrainIdOf(other), read);
-        Assert.False(read.RecordExists);
-    }
-
-    [Fact]
     public async Task Times_are_kept_to_the_millisecond_below_as_on_the_embedded_backend()
     {
         var state = NewDelivery(DeliveryStatus.InRetry);

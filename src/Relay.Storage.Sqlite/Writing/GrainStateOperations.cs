@@ -72,6 +72,12 @@ internal sealed class WriteGrainState(
             throw GrainStateConflict.Create(session, grainId, stateName, expectedVersion);
         }
 
+        if (row is not null && expectedVersion is null && IdTaken(session, row))
+        {
+            // Undone with the savepoint of this write: nothing of it is stored.
+            throw MessageIdTakenException.For(row.MessageId);
+        }
+
         if (row is not null)
         {
             WriteRow(session, row);
@@ -83,6 +89,20 @@ internal sealed class WriteGrainState(
         }
 
         return version;
+    }
+
+    private const string OtherContent = """
+        SELECT 1 FROM deliveries WHERE message_id = $message AND (content_hash <> $hash OR sender IS NOT $sender) LIMIT 1
+        """;
+
+    /// <summary>A new delivery's message id is held by other content (another hash, or another sender).</summary>
+    private static bool IdTaken(WriterSession session, DeliveryRow row)
+    {
+        var command = session.Command(OtherContent);
+        command.Parameters.AddWithValue("$message", row.MessageId);
+        command.Parameters.AddWithValue("$hash", row.ContentHash);
+        command.Parameters.AddWithValue("$sender", ToDb(row.Sender));
+        return command.ExecuteScalar() is not null;
     }
 
     private static void WriteRow(WriterSession session, DeliveryRow row)

@@ -125,6 +125,27 @@ public abstract partial class StorageConformanceTests
     }
 
     [Fact]
+    public async Task The_first_write_of_a_delivery_whose_message_id_other_content_holds_is_refused_and_stores_nothing()
+    {
+        var messageId = Unique("msg");
+        var first = Row(messageId, Unique("billing"));
+        await WriteDeliveryAsync(first);
+        // The same content to another destination is another delivery of the same message...
+        var sibling = Row(messageId, Unique("shipping"));
+        await WriteDeliveryAsync(sibling);
+
+        // ...other content, or the same content from another sender, is another message under a taken id.
+        var other = Row(messageId, Unique("audit")) with { ContentHash = "sha256:other" };
+        var otherSender = Row(messageId, Unique("audit")) with { Sender = "partner-b" };
+        await Assert.ThrowsAsync<MessageIdTakenException>(() => WriteDeliveryAsync(other));
+        await Assert.ThrowsAsync<MessageIdTakenException>(() => WriteDeliveryAsync(otherSender));
+
+        var stored = await GetMessageAsync(messageId, includeAudit: false);
+        Assert.Equal(new[] { first.Destination, sibling.Destination }.Order(StringComparer.Ordinal), stored.Deliveries.Select(d => d.Destination));
+        Assert.False((await ReadAsync<DeliveryState>(DeliveryGrainId(other), "delivery")).RecordExists);
+    }
+
+    [Fact]
     public async Task Clearing_a_delivery_state_keeps_its_row_and_audit()
     {
         var row = Row(Unique("msg"), Unique("billing"), DeliveryStatus.Delivered);
