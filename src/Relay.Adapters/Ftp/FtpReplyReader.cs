@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using Relay.Core.Delivery;
 
 namespace Relay.Adapters.Ftp;
 
@@ -64,7 +64,7 @@ internal sealed class FtpReplyReader(Stream stream, int maxReplyBytes)
         return code is >= 100 and < 600 ? code : null;
     }
 
-    /// <summary>One line without its CRLF (a bare LF is taken as well), decoded as UTF-8 (RFC 2640).</summary>
+    /// <summary>One line without its CRLF (a bare LF is taken as well), decoded as UTF-8 (RFC 2640) into <see cref="ResponseText"/>.</summary>
     private async Task<string> ReadLineAsync(CancellationToken cancellationToken)
     {
         using var line = new MemoryStream();
@@ -99,7 +99,7 @@ internal sealed class FtpReplyReader(Stream stream, int maxReplyBytes)
                     bytes = bytes[..^1];
                 }
 
-                return Encoding.UTF8.GetString(bytes);
+                return ResponseText.FromBytes(bytes);
             }
         }
     }

@@ -47,7 +47,7 @@ public sealed partial class HttpAdapter : IProtocolAdapter, IDisposable
             {
                 Outcome = outcome,
                 StatusCode = code,
-                Error = outcome == AttemptOutcome.Success ? null : $"{code} {response.ReasonPhrase}".TrimEnd(),
+                Error = outcome == AttemptOutcome.Success ? null : $"{code} {HttpTransport.ReasonPhrase(response)}".TrimEnd(),
                 Headers = HttpTransport.NotableHeaders(response),
                 Body = body,
                 RetryAfter = retryAfter,

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Relay.Core.Delivery;
 
 namespace Relay.Adapters.Http;
 
@@ -22,6 +23,8 @@ internal static class HttpTransport
             MaxResponseHeadersLength = 64, // KiB
             // Ids and header values may be any printable text: send them as UTF-8 rather than refuse them.
             RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8,
+            // One char per byte: ResponseText turns the bytes into text, faithfully (see WireText).
+            ResponseHeaderEncodingSelector = (_, _) => Encoding.Latin1,
         })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -55,7 +58,10 @@ internal static class HttpTransport
         return ra > max ? max : ra;
     }
 
-    /// <summary>The body, up to <paramref name="limit"/> bytes; the rest is not read (disposing the answer closes the connection).</summary>
+    /// <summary>
+    /// The body, up to <paramref name="limit"/> bytes, as <see cref="ResponseText"/> (NUL and bytes that are not UTF-8
+    /// escaped, so that any store keeps it as it came); the rest is not read (disposing the answer closes the connection).
+    /// </summary>
     public static async Task<string?> ReadBodyAsync(HttpResponseMessage response, int limit, CancellationToken cancellationToken)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -72,17 +78,24 @@ internal static class HttpTransport
             read += n;
         }
 
-        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
+        return read == 0 ? null : ResponseText.FromBytes(buffer.AsSpan(0, read));
     }
 
+    /// <summary>A status line's reason phrase as storable text (it is read from the wire like a header value).</summary>
+    public static string? ReasonPhrase(HttpResponseMessage response) =>
+        response.ReasonPhrase is { } phrase ? ResponseText.FromWireText(phrase) : null;
+
+    /// <summary>The headers of note, their values as <see cref="ResponseText"/>.</summary>
     public static Dictionary<string, string>? NotableHeaders(HttpResponseMessage response)
     {
         Dictionary<string, string>? result = null;
         foreach (var name in HeadersOfNote)
         {
-            if (response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values))
+            // As received: the validated view would re-render typed values (a Location as an escaped URI).
+            if (response.Headers.NonValidated.TryGetValues(name, out var values)
+                || response.Content.Headers.NonValidated.TryGetValues(name, out values))
             {
-                (result ??= new(StringComparer.OrdinalIgnoreCase))[name] = string.Join(", ", values);
+                (result ??= new(StringComparer.OrdinalIgnoreCase))[name] = ResponseText.FromWireText(string.Join(", ", values));
             }
         }
 

@@ -58,10 +58,11 @@ public sealed partial class LdapAdapter : IProtocolAdapter
         }
 
         var name = LdapResultClassifier.Name(outcome.Code);
-        var body = string.IsNullOrWhiteSpace(outcome.ServerMessage) ? null : outcome.ServerMessage.Trim();
+        // The server's texts as storable text (ResponseText), like every destination's answer.
+        var body = string.IsNullOrWhiteSpace(outcome.ServerMessage) ? null : ResponseText.FromText(outcome.ServerMessage.Trim());
         if (!string.IsNullOrEmpty(outcome.MatchedDn))
         {
-            body = (body is null ? "" : body + "; ") + "matched DN: " + outcome.MatchedDn;
+            body = (body is null ? "" : body + "; ") + "matched DN: " + ResponseText.FromText(outcome.MatchedDn);
         }
 
         if (outcome.Code == 0)

@@ -89,7 +89,7 @@ public sealed partial class SmtpAdapter : IProtocolAdapter
                 Outcome = AttemptOutcome.Success,
                 StatusCode = 250,
                 Headers = messageIdHeader,
-                Body = string.IsNullOrEmpty(response) ? "250" : "250 " + response,
+                Body = string.IsNullOrEmpty(response) ? "250" : "250 " + ResponseText.FromText(response),
             };
         }
         catch (SmtpCommandException ex)
@@ -225,9 +225,10 @@ public sealed partial class SmtpAdapter : IProtocolAdapter
             ? int.Parse(text.AsSpan(0, 3), System.Globalization.CultureInfo.InvariantCulture)
             : null;
 
+    /// <summary>A reply (or a message quoting one) on one line, as storable text.</summary>
     private static string OneLine(string text)
     {
-        var line = text.ReplaceLineEndings(" ").Trim();
+        var line = ResponseText.FromText(text.ReplaceLineEndings(" ").Trim());
         return line.Length > 300 ? line[..300] + "…" : line;
     }
 

@@ -68,7 +68,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
             {
                 Outcome = outcome,
                 StatusCode = code,
-                Error = outcome == AttemptOutcome.Success ? null : Describe(code, response.ReasonPhrase, fault),
+                Error = outcome == AttemptOutcome.Success ? null : Describe(code, HttpTransport.ReasonPhrase(response), fault),
                 Headers = HttpTransport.NotableHeaders(response),
                 Body = body,
                 RetryAfter = outcome == AttemptOutcome.RetryableFailure ? HttpTransport.RetryAfter(response, _time.GetUtcNow(), _options.MaxRetryAfter) : null,

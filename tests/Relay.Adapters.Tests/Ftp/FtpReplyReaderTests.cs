@@ -50,6 +50,17 @@ public class FtpReplyReaderTests
     }
 
     [Fact]
+    public async Task NUL_and_bytes_that_are_not_UTF8_are_escaped_as_ResponseText()
+    {
+        var reader = new FtpReplyReader(new MemoryStream([.. "550 bad "u8, 0, 0xFF, .. " entr\u00e9e\r\n"u8]), 1024);
+
+        var reply = await reader.ReadAsync(CancellationToken.None);
+
+        Assert.Equal(550, reply.Code);
+        Assert.Equal("bad \\x00\\xFF entrée", reply.Message);
+    }
+
+    [Fact]
     public async Task A_reply_longer_than_the_limit_is_a_protocol_error()
     {
         var endless = "220-" + new string('x', 100) + "\r\n" + string.Concat(Enumerable.Repeat("more\r\n", 1000)) + "220 end\r\n";

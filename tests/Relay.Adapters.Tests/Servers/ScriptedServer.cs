@@ -71,4 +71,28 @@ internal sealed class ScriptedConnection(NetworkStream stream)
         stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).AsTask();
 
     public async Task<string?> ReadLineAsync(CancellationToken cancellationToken) => await _reader.ReadLineAsync(cancellationToken);
+
+    /// <summary>Bytes as they are (after what was sent as text, in order): for answers that are not valid text.</summary>
+    public Task SendAsync(byte[] bytes, CancellationToken cancellationToken) =>
+        stream.WriteAsync(bytes, cancellationToken).AsTask();
+
+    /// <summary>Reads an HTTP/1.1 request to its end (headers, and a body of Content-Length ASCII characters).</summary>
+    public async Task ReadHttpRequestAsync(CancellationToken cancellationToken)
+    {
+        var length = 0;
+        while (await ReadLineAsync(cancellationToken) is { Length: > 0 } line)
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            {
+                length = int.Parse(line["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        var body = new char[length];
+        var read = 0;
+        while (read < length && await _reader.ReadAsync(body.AsMemory(read), cancellationToken) is > 0 and var n)
+        {
+            read += n;
+        }
+    }
 }
