@@ -56,7 +56,10 @@ public sealed class DeliveryResponse
 {
     [DataMember(Order = 0)] public int? StatusCode { get; set; }
     [DataMember(Order = 1, EmitDefaultValue = false)] public Dictionary<string, string>? Headers { get; set; }
-    /// <summary>The body, up to 64 KiB.</summary>
+    /// <summary>
+    /// The body, up to 64 KiB, as text: valid UTF-8 as it is; NUL, bytes that are not UTF-8, and a backslash
+    /// followed by <c>x</c> as <c>\xHH</c> (docs/ADAPTERS.md, "What a destination answered"). Header values alike.
+    /// </summary>
     [DataMember(Order = 2, EmitDefaultValue = false)] public string? Body { get; set; }
 }
 
@@ -79,7 +82,10 @@ public sealed class OperatorEvent
 {
     [DataMember(Order = 0)] public DateTimeOffset At { get; set; }
     [DataMember(Order = 1)] public string Destination { get; set; } = "";
-    /// <summary><c>Resubmitted</c> or <c>Discarded</c>.</summary>
+    /// <summary>
+    /// <c>Resubmitted</c> or <c>Discarded</c> (by an operator), or <c>Parked</c>: Relay dead-lettered the delivery
+    /// because the database refused to store it; <see cref="Detail"/> says why.
+    /// </summary>
     [DataMember(Order = 2)] public string Action { get; set; } = "";
     [DataMember(Order = 3)] public string? By { get; set; }
     [DataMember(Order = 4)] public string? Detail { get; set; }

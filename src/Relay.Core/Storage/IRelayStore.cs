@@ -93,6 +93,8 @@ public enum AuditKind
     Attempt,
     Resubmitted,
     Discarded,
+    /// <summary>Relay dead-lettered the delivery because the database refused to store it (its reason in Detail).</summary>
+    Parked,
 }
 
 /// <summary>One audit entry: an attempt, or an operator's action.</summary>

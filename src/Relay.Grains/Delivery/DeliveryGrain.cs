@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Runtime;
+using Orleans.Storage;
 using Relay.Adapters;
 using Relay.Contracts;
 using Relay.Core;
@@ -240,7 +241,8 @@ internal sealed partial class DeliveryGrain(
         await WriteAsync();
         Log.Resubmitted(logger, S.MessageId, S.Destination, command.By ?? "anonymous");
 
-        if (command.AttemptNow && !control.IsHeld(S.Destination))
+        // Not when the write above was refused and the delivery parked instead.
+        if (command.AttemptNow && !control.IsHeld(S.Destination) && S.Status == DeliveryStatus.Pending)
         {
             await FirstAttemptAsync(destination);
         }
@@ -537,10 +539,18 @@ internal sealed partial class DeliveryGrain(
 
     private async Task WriteAsync()
     {
+        string refusal;
         try
         {
             await state.WriteStateAsync();
             S.PendingAudit.Clear();
+            return;
+        }
+        catch (Exception ex) when (ex is not InconsistentStateException && state.RecordExists && StorageRefusal.IsRefusal(ex, out refusal))
+        {
+            // The database refused this state for its data: it would refuse it at every wake, and a delivery left
+            // due would be attempted again and again. (A delivery never stored has nothing to park: its sender gets the error.)
+            Log.WriteFailed(logger, ex, S.MessageId, S.Destination);
         }
         catch (Exception ex)
         {
@@ -549,6 +559,57 @@ internal sealed partial class DeliveryGrain(
             DeactivateOnIdle();
             throw;
         }
+
+        await ParkAsync(refusal);
+    }
+
+    /// <summary>
+    /// Parks a delivery whose state the database refused (docs/ARCHITECTURE.md, "Crash safety"): writes the least
+    /// state that says so (DeadLettered, not due, no response, the reason in LastError, a Parked audit entry in
+    /// place of the refused ones) from the same version as the refused write. If that write fails too, it is an
+    /// outage: as for any failed write, the grain starts again from the database next time.
+    /// </summary>
+    private async Task ParkAsync(string refusal)
+    {
+        var attempt = S.PendingAudit.LastOrDefault(a => a.Kind == AuditKind.Attempt);
+        var what = attempt is null
+            ? $"The delivery's state ({S.Status}) could not be stored"
+            : $"The outcome of attempt {attempt.Attempt} ({attempt.Outcome}{(attempt.StatusCode is { } code ? $" {code}" : "")}) could not be stored";
+        var reason = $"{what}: the database refused it ({refusal}). Parked; resubmit it once the cause is mended.";
+        var now = Now();
+        S.AuditSequence -= S.PendingAudit.Count;
+        S.PendingAudit.Clear();
+        S.Status = DeliveryStatus.DeadLettered;
+        S.LastError = reason;
+        S.ResponseHeaders = null;
+        S.ResponseBody = null;
+        S.NextAttemptAt = null;
+        S.CompletedAt = now;
+        S.UpdatedAt = now;
+        // Parked like a dead letter: it holds its ordering key back, and notifies as a dead letter would.
+        S.OrderingReleasePending = false;
+        S.NotificationPending = _options.Destinations.TryGetValue(S.Destination, out var destination) && OwesNotification(destination);
+        S.DueAt = S.NotificationPending ? now + _options.Scheduler.RecoveryGrace : null;
+        AddAudit(AuditKind.Parked, now, entry => entry with
+        {
+            Attempt = attempt?.Attempt ?? S.Attempts,
+            Outcome = attempt?.Outcome,
+            StatusCode = attempt?.StatusCode,
+            Detail = reason,
+        });
+        try
+        {
+            await state.WriteStateAsync();
+            S.PendingAudit.Clear();
+        }
+        catch (Exception ex)
+        {
+            Log.WriteFailed(logger, ex, S.MessageId, S.Destination);
+            DeactivateOnIdle();
+            throw;
+        }
+
+        Log.Parked(logger, S.MessageId, S.Destination, reason);
     }
 
     private DestinationOptions GetDestination(string name) =>
@@ -585,6 +646,9 @@ internal sealed partial class DeliveryGrain(
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Message {MessageId} to {Destination}: storing the delivery failed")]
         public static partial void WriteFailed(ILogger logger, Exception exception, string messageId, string destination);
+
+        [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Message {MessageId} to {Destination} parked (dead-lettered): {Reason}")]
+        public static partial void Parked(ILogger logger, string messageId, string destination, string reason);
 
         [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Message {MessageId} to {Destination} resubmitted by {By}")]
         public static partial void Resubmitted(ILogger logger, string messageId, string destination, string by);
