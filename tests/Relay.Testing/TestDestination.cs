@@ -19,6 +19,9 @@ public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictio
 /// <summary>What a <see cref="TestDestination"/> answers.</summary>
 public sealed record Reply(int Status, string? Body = null, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan Delay = default)
 {
+    /// <summary>A body of bytes as they are (NUL, bytes that are not UTF-8), sent instead of <see cref="Body"/>.</summary>
+    public byte[]? Bytes { get; init; }
+
     public static Reply Ok(string? body = "ok") => new(200, body);
     public static Reply Status503 => new(503, "down");
 }
@@ -103,7 +106,11 @@ public sealed class TestDestination : IAsyncDisposable
             context.Response.Headers[name] = value;
         }
 
-        if (reply.Body is not null)
+        if (reply.Bytes is not null)
+        {
+            await context.Response.Body.WriteAsync(reply.Bytes);
+        }
+        else if (reply.Body is not null)
         {
             await context.Response.WriteAsync(reply.Body);
         }
