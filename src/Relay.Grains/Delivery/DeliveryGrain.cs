@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
@@ -29,7 +30,7 @@ namespace Relay.Grains.Delivery;
 // woken by the schedulers is worked by every silo in equal shares.
 [HashBasedPlacement]
 internal sealed partial class DeliveryGrain(
-    [PersistentState("delivery", RelayStorage.Name)] IPersistentState<DeliveryState> state,
+    [FromKeyedServices(RelayStorage.Name)] IGrainStorage storage,
     IOptions<RelayOptions> options,
     ProtocolAdapters adapters,
     DestinationRateLimiter rateLimiter,
@@ -45,50 +46,55 @@ internal sealed partial class DeliveryGrain(
 
     private readonly RelayOptions _options = options.Value;
 
-    private DeliveryState S => state.State;
+    private DeliveryStateHolder? _holder;
+
+    private DeliveryStateHolder Stored => _holder ??= new DeliveryStateHolder(storage, this.GetGrainId());
+
+    private DeliveryState S => Stored.State;
 
     public async Task<DeliveryView> Accept(DeliveryEnvelope envelope, bool attemptNow)
     {
-        if (state.RecordExists)
+        if (Stored.Loaded && Stored.RecordExists)
         {
-            if (!string.Equals(S.ContentHash, envelope.ContentHash, StringComparison.Ordinal))
-            {
-                throw new RelayGrainException(RelayError.Conflict(
-                    $"A different message was already accepted with id '{envelope.MessageId}'.",
-                    "Send new content with a new id; sending the same content again answers its state."));
-            }
-
-            return S.ToView();
+            return Repeated(envelope);
         }
 
         var destination = GetDestination(envelope.Destination);
         var now = Now();
         // Paused, or its circuit open: stored and answered Pending at once; the scheduler sends it when released.
         attemptNow &= !control.IsHeld(envelope.Destination);
-        state.State = new DeliveryState
+        Stored.State = NewState(envelope, destination, now, attemptNow);
+        // Insert first: one transaction checks the id and stores the delivery; a read only when it was refused.
+        try
         {
-            MessageId = envelope.MessageId,
-            Destination = envelope.Destination,
-            Topic = envelope.Topic,
-            Payload = envelope.Payload,
-            ContentType = envelope.ContentType,
-            Headers = new Dictionary<string, string>(envelope.Headers, StringComparer.OrdinalIgnoreCase),
-            Contract = envelope.Contract,
-            Notify = envelope.Notify,
-            OrderingKey = envelope.OrderingKey,
-            CorrelationId = envelope.CorrelationId,
-            ContentHash = envelope.ContentHash,
-            AcceptedAt = envelope.AcceptedAt,
-            IsNotification = envelope.IsNotification,
-            Sender = envelope.Sender,
-            TraceParent = envelope.TraceParent,
-            Status = DeliveryStatus.Pending,
-            NextAttemptAt = now,
-            // The crash backstop: if this silo dies during the first attempt, a scheduler attempts it again.
-            DueAt = attemptNow ? now + destination.SyncTimeout + _options.Scheduler.RecoveryGrace : now,
-            UpdatedAt = now,
-        };
-        await WriteAsync();
+            await Stored.WriteStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // Stored before (a repeated send, or a hand-over repeated after a crash): answer what is stored.
+            Stored.Forget();
+            await Stored.LoadAsync();
+            if (Stored.RecordExists)
+            {
+                return Repeated(envelope);
+            }
+
+            throw;
+        }
+        catch (MessageIdTakenException)
+        {
+            Stored.Forget();
+            throw new RelayGrainException(RelayError.Conflict(
+                $"A different message was already accepted with id '{envelope.MessageId}'.",
+                "Send new content with a new id; sending the same content again answers its Stored."));
+        }
+        catch (Exception ex)
+        {
+            Log.WriteFailed(logger, ex, envelope.MessageId, envelope.Destination);
+            Stored.Forget();
+            throw;
+        }
+
         Log.Accepted(logger, S.MessageId, S.Destination);
 
         if (!await IsMyTurnAsync())
@@ -103,9 +109,49 @@ internal sealed partial class DeliveryGrain(
         return S.ToView();
     }
 
+    /// <summary>A send of a delivery already stored: its state when it is the same content (and sender), else 409.</summary>
+    private DeliveryView Repeated(DeliveryEnvelope envelope)
+    {
+        if (!string.Equals(S.ContentHash, envelope.ContentHash, StringComparison.Ordinal)
+            // Another sender's message with this id is not this sender's to see: it is a different message.
+            || !string.Equals(S.Sender, envelope.Sender, StringComparison.Ordinal))
+        {
+            throw new RelayGrainException(RelayError.Conflict(
+                $"A different message was already accepted with id '{envelope.MessageId}'.",
+                "Send new content with a new id; sending the same content again answers its Stored."));
+        }
+
+        return S.ToView() with { Repeated = true };
+    }
+
+    private DeliveryState NewState(DeliveryEnvelope envelope, DestinationOptions destination, DateTimeOffset now, bool attemptNow) => new()
+    {
+        MessageId = envelope.MessageId,
+        Destination = envelope.Destination,
+        Topic = envelope.Topic,
+        Payload = envelope.Payload,
+        ContentType = envelope.ContentType,
+        Headers = new Dictionary<string, string>(envelope.Headers, StringComparer.OrdinalIgnoreCase),
+        Contract = envelope.Contract,
+        Notify = envelope.Notify,
+        OrderingKey = envelope.OrderingKey,
+        CorrelationId = envelope.CorrelationId,
+        ContentHash = envelope.ContentHash,
+        AcceptedAt = envelope.AcceptedAt,
+        IsNotification = envelope.IsNotification,
+        Sender = envelope.Sender,
+        TraceParent = envelope.TraceParent,
+        Status = DeliveryStatus.Pending,
+        NextAttemptAt = now,
+        // The crash backstop: if this silo dies during the first attempt, a scheduler attempts it again.
+        DueAt = attemptNow ? now + destination.SyncTimeout + _options.Scheduler.RecoveryGrace : now,
+        UpdatedAt = now,
+    };
+
     public async Task Wake()
     {
-        if (!state.RecordExists)
+        await Stored.LoadAsync();
+        if (!Stored.RecordExists)
         {
             return;
         }
@@ -131,7 +177,8 @@ internal sealed partial class DeliveryGrain(
 
     public async Task Release()
     {
-        if (state.RecordExists && S.Status == DeliveryStatus.Pending && S.DueAt is null)
+        await Stored.LoadAsync();
+        if (Stored.RecordExists && S.Status == DeliveryStatus.Pending && S.DueAt is null)
         {
             S.DueAt = Now();
             S.NextAttemptAt = S.DueAt;
@@ -163,7 +210,8 @@ internal sealed partial class DeliveryGrain(
         var answered = false;
         try
         {
-            if (state.RecordExists && S.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry)
+            await Stored.LoadAsync();
+            if (Stored.RecordExists && S.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry)
             {
                 var destination = GetDestination(S.Destination);
                 // A final (4xx) answer shows the destination is up as much as a success does.
@@ -194,6 +242,7 @@ internal sealed partial class DeliveryGrain(
 
     public async Task<DeliveryView> Resubmit(ResubmitCommand command)
     {
+        await Stored.LoadAsync();
         EnsureExists();
         var allowed = S.Status == DeliveryStatus.DeadLettered || (command.Named && S.Status == DeliveryStatus.InRetry);
         if (!allowed)
@@ -250,18 +299,22 @@ internal sealed partial class DeliveryGrain(
         return S.ToView();
     }
 
-    public Task<DeliveryContent?> GetContent() => Task.FromResult(state.RecordExists
-        ? new DeliveryContent
+    public async Task<DeliveryContent?> GetContent()
+    {
+        await Stored.LoadAsync();
+        return Stored.RecordExists ? new DeliveryContent
         {
             Payload = S.Payload,
             ContentType = S.ContentType,
             Headers = new Dictionary<string, string>(S.Headers, StringComparer.OrdinalIgnoreCase),
             Contract = S.Contract,
         }
-        : null);
+        : null;
+    }
 
     public async Task<DeliveryView> Discard(string? by)
     {
+        await Stored.LoadAsync();
         EnsureExists();
         if (S.Status == DeliveryStatus.Discarded)
         {
@@ -542,11 +595,11 @@ internal sealed partial class DeliveryGrain(
         string refusal;
         try
         {
-            await state.WriteStateAsync();
+            await Stored.WriteStateAsync();
             S.PendingAudit.Clear();
             return;
         }
-        catch (Exception ex) when (ex is not InconsistentStateException && state.RecordExists && StorageRefusal.IsRefusal(ex, out refusal))
+        catch (Exception ex) when (ex is not InconsistentStateException && Stored.RecordExists && StorageRefusal.IsRefusal(ex, out refusal))
         {
             // The database refused this state for its data: it would refuse it at every wake, and a delivery left
             // due would be attempted again and again. (A delivery never stored has nothing to park: its sender gets the error.)
@@ -599,7 +652,7 @@ internal sealed partial class DeliveryGrain(
         });
         try
         {
-            await state.WriteStateAsync();
+            await Stored.WriteStateAsync();
             S.PendingAudit.Clear();
         }
         catch (Exception ex)
@@ -619,7 +672,7 @@ internal sealed partial class DeliveryGrain(
 
     private void EnsureExists()
     {
-        if (!state.RecordExists)
+        if (!Stored.RecordExists)
         {
             throw new RelayGrainException(RelayError.NotFound($"No delivery '{this.GetPrimaryKeyString()}'."));
         }

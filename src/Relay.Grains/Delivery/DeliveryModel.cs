@@ -47,6 +47,8 @@ public sealed record DeliveryView
     [Id(9)] public required DateTimeOffset AcceptedAt { get; init; }
     [Id(10)] public DateTimeOffset? CompletedAt { get; init; }
     [Id(11)] public required string ContentHash { get; init; }
+    /// <summary>Answered from what was stored before: a repeated send of the same message.</summary>
+    [Id(12)] public bool Repeated { get; init; }
 
     /// <summary>No response body or headers: Orleans traces messages with ToString.</summary>
     public override string ToString() => $"DeliveryView {{ {Destination}/{MessageId} {Status} after {Attempts} attempts }}";

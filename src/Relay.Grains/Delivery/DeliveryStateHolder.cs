@@ -1,0 +1,52 @@
+using Orleans.Storage;
+
+namespace Relay.Grains.Delivery;
+
+/// <summary>
+/// A delivery grain's persisted state, read only when the grain needs what is stored. Orleans's
+/// <c>[PersistentState]</c> reads the state on every activation; a brand-new delivery (the common case: one per
+/// message) has nothing stored, and its first write (an insert) already tells whether something was: so
+/// <see cref="DeliveryGrain.Accept"/> writes first and reads only when the insert is refused.
+/// </summary>
+internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId)
+{
+    public const string StateName = "delivery";
+
+    private readonly GrainState<DeliveryState> _state = new(new DeliveryState());
+
+    /// <summary>Whether <see cref="State"/> is what the storage holds (read, or written by this activation).</summary>
+    public bool Loaded { get; private set; }
+
+    public DeliveryState State
+    {
+        get => _state.State!;
+        set => _state.State = value;
+    }
+
+    public bool RecordExists => _state.RecordExists;
+
+    public async Task LoadAsync()
+    {
+        if (!Loaded)
+        {
+            await storage.ReadStateAsync(StateName, grainId, _state);
+            Loaded = true;
+        }
+    }
+
+    /// <summary>Writes the state: an insert when nothing was read or written yet (no ETag), else an update of the version held.</summary>
+    public async Task WriteStateAsync()
+    {
+        await storage.WriteStateAsync(StateName, grainId, _state);
+        Loaded = true;
+    }
+
+    /// <summary>Forgets what this activation holds: the next call reads the storage again.</summary>
+    public void Forget()
+    {
+        Loaded = false;
+        _state.State = new DeliveryState();
+        _state.ETag = null;
+        _state.RecordExists = false;
+    }
+}
