@@ -1,4 +1,8 @@
 using Npgsql;
+using Orleans;
+using Orleans.Runtime;
+using Relay.Contracts;
+using Relay.Grains.Delivery;
 using Relay.Storage.AdoNet.Schema;
 using Relay.Testing;
 
@@ -108,6 +112,52 @@ public sealed class PostgresSchemaTests
         Assert.Contains("older Relay schema", refused.Message);
         Assert.DoesNotContain(ScriptNames[0], refused.Message);
         Assert.Contains(ScriptNames[3], refused.Message);
+    }
+
+    [Fact]
+    public async Task Script_7_moves_the_delivery_states_stored_by_orleans_storage_to_relay_storage()
+    {
+        var connectionString = await CreateDatabaseAsync();
+        var key = "billing/order-" + Guid.NewGuid().ToString("N");
+        var legacy = new DeliveryState
+        {
+            MessageId = key["billing/".Length..],
+            Destination = "billing",
+            Payload = "{\"amount\":200}"u8.ToArray(),
+            ContentType = "application/json",
+            ContentHash = "sha256:x",
+            Status = DeliveryStatus.InRetry,
+            Attempts = 2,
+        };
+        var json = new DeliveryStateJsonSerializer(null!).Serialize(legacy).ToArray();
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+        {
+            await ApplyEveryScriptAsync(dataSource, PostgresSchema.Scripts.Where(s => s.Version < 7));
+            // As Orleans's ADO.NET grain storage stored a string-keyed grain's state: the state name, the key.
+            await using var insert = dataSource.CreateCommand("""
+                INSERT INTO OrleansStorage (grainidhash, grainidn0, grainidn1, graintypehash, graintypestring,
+                    grainidextensionstring, serviceid, payloadbinary, modifiedon, version)
+                VALUES (1, 0, 0, 2, 'delivery', @key, 'relay-tests', @data, now(), 3)
+                """);
+            insert.Parameters.AddWithValue("key", key);
+            insert.Parameters.AddWithValue("data", json);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using var host = await PostgresTestHost.StartAsync(connectionString, migrate: true);
+        var read = new GrainState<DeliveryState>(new DeliveryState());
+        await host.GrainStorage.ReadStateAsync("delivery", GrainId.Create("delivery", key), read);
+
+        Assert.True(read.RecordExists);
+        Assert.Equal(DeliveryStatus.InRetry, read.State!.Status);
+        Assert.Equal(2, read.State.Attempts);
+        Assert.Equal(legacy.Payload, read.State.Payload);
+        await using var left = host.DataSource.CreateCommand("SELECT count(*) FROM OrleansStorage WHERE graintypestring = 'delivery'");
+        Assert.Equal(0L, (long)(await left.ExecuteScalarAsync())!);
+
+        // And it goes on from there: the next write is an update of the moved state.
+        read.State.Attempts = 3;
+        await host.GrainStorage.WriteStateAsync("delivery", GrainId.Create("delivery", key), read);
     }
 
     private static async Task<string> CreateDatabaseAsync() => await (await PostgresServer.Shared).CreateDatabaseAsync();
