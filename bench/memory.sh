@@ -274,7 +274,7 @@ BY_STATUS=$(psql_relay "SELECT status, count(*) FROM deliveries GROUP BY status 
 OURS_IN_RETRY=$(psql_relay "SELECT count(*) FROM deliveries WHERE message_id LIKE 'mem-$RUN_ID-%' AND status = 'InRetry' AND due_at IS NOT NULL")
 DUE_RANGE=$(psql_relay "SELECT to_char(min(due_at - accepted_at), 'HH24:MI:SS') || ' to ' || to_char(max(due_at - accepted_at), 'HH24:MI:SS') FROM deliveries WHERE status = 'InRetry'")
 AUDIT_ROWS=$(psql_relay "SELECT count(*) FROM audit")
-STATE_ROWS=$(psql_relay "SELECT count(*) FROM orleansstorage")
+STATE_ROWS=$(psql_relay "SELECT count(*) FROM relay_grain_state")
 DB_SIZE=$(psql_relay "SELECT pg_size_pretty(pg_database_size('relay'))")
 T_TOTAL=$(since "$T_START")
 
