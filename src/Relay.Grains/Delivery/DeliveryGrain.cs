@@ -84,9 +84,7 @@ internal sealed partial class DeliveryGrain(
         catch (MessageIdTakenException)
         {
             Stored.Forget();
-            throw new RelayGrainException(RelayError.Conflict(
-                $"A different message was already accepted with id '{envelope.MessageId}'.",
-                "Send new content with a new id; sending the same content again answers its Stored."));
+            throw IdTaken(envelope.MessageId);
         }
         catch (Exception ex)
         {
@@ -116,13 +114,15 @@ internal sealed partial class DeliveryGrain(
             // Another sender's message with this id is not this sender's to see: it is a different message.
             || !string.Equals(S.Sender, envelope.Sender, StringComparison.Ordinal))
         {
-            throw new RelayGrainException(RelayError.Conflict(
-                $"A different message was already accepted with id '{envelope.MessageId}'.",
-                "Send new content with a new id; sending the same content again answers its Stored."));
+            throw IdTaken(envelope.MessageId);
         }
 
         return S.ToView() with { Repeated = true };
     }
+
+    private static RelayGrainException IdTaken(string messageId) => new(RelayError.Conflict(
+        $"A different message was already accepted with id '{messageId}'.",
+        "Send new content with a new id; sending the same content again answers its state."));
 
     private DeliveryState NewState(DeliveryEnvelope envelope, DestinationOptions destination, DateTimeOffset now, bool attemptNow) => new()
     {

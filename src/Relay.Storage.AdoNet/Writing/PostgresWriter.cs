@@ -91,8 +91,6 @@ internal sealed partial class PostgresWriter : IAsyncDisposable
     private readonly List<StateWrite> _deferred = [];
     private readonly Task _loop;
     private NpgsqlConnection? _connection;
-    private long _commits;
-    private long _writes;
 
     public PostgresWriter(NpgsqlDataSource dataSource, ILogger logger)
     {
@@ -100,12 +98,6 @@ internal sealed partial class PostgresWriter : IAsyncDisposable
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }
-
-    /// <summary>Transactions committed by this writer.</summary>
-    public long Commits => Interlocked.Read(ref _commits);
-
-    /// <summary>Writes committed (refused, failed and cancelled ones not counted).</summary>
-    public long Writes => Interlocked.Read(ref _writes);
 
     public Task<long?> EnqueueAsync(StateWrite write)
     {
@@ -233,7 +225,6 @@ internal sealed partial class PostgresWriter : IAsyncDisposable
             return;
         }
 
-        Interlocked.Increment(ref _writes);
         write.Complete();
     }
 
@@ -265,8 +256,6 @@ internal sealed partial class PostgresWriter : IAsyncDisposable
             await RollbackAsync(connection).ConfigureAwait(false);
             throw;
         }
-
-        Interlocked.Increment(ref _commits);
     }
 
     /// <summary>Round trip 1: BEGIN and the state statements; marks every write the statements wrote.</summary>
