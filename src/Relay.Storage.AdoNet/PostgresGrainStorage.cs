@@ -11,8 +11,9 @@ using Relay.Storage.AdoNet.Writing;
 namespace Relay.Storage.AdoNet;
 
 /// <summary>
-/// Relay's grain storage on PostgreSQL (<c>relay_grain_state</c>, sql/postgresql/0007_relay_storage.sql): reads are one
-/// indexed point read; writes go through the silo's <see cref="PostgresWriter"/> (group commit). A state that is an
+/// Relay's grain storage on PostgreSQL (<c>relay_grain_state</c>, sql/postgresql/0007_relay_storage.sql, and beside it
+/// <c>relay_grain_content</c>, 0008, a delivery's payload and headers, written only when they change: see
+/// <see cref="IStateContentSerializer"/>): reads are one indexed point read; writes go through the silo's <see cref="PostgresWriter"/> (group commit). A state that is an
 /// <see cref="IDeliveryProjection"/> also writes its delivery's row and new audit entries, in the same transaction as
 /// the state, as the embedded backend does.
 /// </summary>
@@ -24,12 +25,18 @@ internal sealed partial class PostgresGrainStorage(
     IActivatorProvider activators,
     ILogger<PostgresGrainStorage> logger) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    private const string ReadSql = "SELECT version, data FROM relay_grain_state WHERE grain_id = $1 AND state_name = $2";
+    private const string ReadSql = """
+        SELECT s.version, s.data, c.content
+        FROM relay_grain_state s
+        LEFT JOIN relay_grain_content c ON c.grain_id = s.grain_id AND c.state_name = s.state_name
+        WHERE s.grain_id = $1 AND s.state_name = $2
+        """;
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         long? version = null;
         byte[]? data = null;
+        byte[]? content = null;
         var command = dataSource.CreateCommand(ReadSql);
         await using (command.ConfigureAwait(false))
         {
@@ -42,6 +49,7 @@ internal sealed partial class PostgresGrainStorage(
                 {
                     version = reader.GetInt64(0);
                     data = reader.GetFieldValue<byte[]>(1);
+                    content = reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2);
                 }
             }
         }
@@ -54,7 +62,10 @@ internal sealed partial class PostgresGrainStorage(
             return;
         }
 
-        grainState.State = serializer.Deserialize<T>(new BinaryData(data!)) ?? activators.GetActivator<T>().Create();
+        var state = serializer is IStateContentSerializer split
+            ? split.Deserialize<T>(data!, content)
+            : serializer.Deserialize<T>(new BinaryData(data!));
+        grainState.State = state ?? activators.GetActivator<T>().Create();
         grainState.ETag = PostgresWriter.FormatETag(version.Value);
         grainState.RecordExists = true;
     }
@@ -65,7 +76,9 @@ internal sealed partial class PostgresGrainStorage(
         var expected = ExpectedVersion(key, stateName, grainState.ETag);
 
         // Serialize and project on the caller's thread: the writer loop only runs SQL.
-        var data = serializer.Serialize(grainState.State).ToArray();
+        var parts = serializer is IStateContentSerializer split
+            ? split.SerializeParts(grainState.State)
+            : new StateParts(serializer.Serialize(grainState.State).ToArray(), Content: null);
         DeliveryRow? row = null;
         IReadOnlyList<AuditEntry> audit = [];
         if (grainState.State is IDeliveryProjection projection)
@@ -76,7 +89,7 @@ internal sealed partial class PostgresGrainStorage(
 
         try
         {
-            var version = await writer.EnqueueAsync(new StateWrite(key, stateName, expected, data, row, audit, CancellationToken.None))
+            var version = await writer.EnqueueAsync(new StateWrite(key, stateName, expected, parts.Data, parts.Content, row, audit, CancellationToken.None))
                 .ConfigureAwait(false);
             grainState.ETag = PostgresWriter.FormatETag(version!.Value);
             grainState.RecordExists = true;
@@ -94,7 +107,7 @@ internal sealed partial class PostgresGrainStorage(
         var expected = ExpectedVersion(key, stateName, grainState.ETag);
         try
         {
-            await writer.EnqueueAsync(new StateWrite(key, stateName, expected, data: null, row: null, audit: [], CancellationToken.None))
+            await writer.EnqueueAsync(new StateWrite(key, stateName, expected, data: null, content: null, row: null, audit: [], CancellationToken.None))
                 .ConfigureAwait(false);
             grainState.ETag = null;
             grainState.RecordExists = false;

@@ -204,18 +204,24 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
         }
     }
 
+    /// <summary>
+    /// A scheduler's poll: on ix_deliveries_due_at (due time first, sql/postgresql/0009_due_index.sql) it reads the due
+    /// entries only, in order, and stops at its limit, whatever the backlog not yet due.
+    /// </summary>
+    internal const string DueDeliveriesSql = """
+        SELECT destination, message_id FROM deliveries
+        WHERE shard BETWEEN @from AND @to AND due_at IS NOT NULL AND due_at <= @now
+          AND NOT (destination = ANY(@excluded))
+        ORDER BY due_at, shard, destination, message_id
+        LIMIT @limit
+        """;
+
     public async Task<IReadOnlyList<DeliveryKey>> GetDueDeliveriesAsync(int shardFrom, int shardTo, DateTimeOffset now, int limit,
         IReadOnlyCollection<string>? excludedDestinations = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         return await ReadKeysAsync(
-            """
-            SELECT destination, message_id FROM deliveries
-            WHERE shard BETWEEN @from AND @to AND due_at IS NOT NULL AND due_at <= @now
-              AND NOT (destination = ANY(@excluded))
-            ORDER BY due_at, shard, destination, message_id
-            LIMIT @limit
-            """,
+            DueDeliveriesSql,
             cancellationToken,
             ("from", shardFrom),
             ("to", shardTo),

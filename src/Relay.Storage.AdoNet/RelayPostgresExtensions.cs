@@ -78,12 +78,12 @@ public static class RelayPostgresExtensions
             sp.GetService<ILogger<PostgresSchemaStartup>>() ?? NullLogger<PostgresSchemaStartup>.Instance));
 
         // Relay's own storage: every delivery state, with its row and audit, through the silo's group-commit writer.
-        // Delivery states are stored as JSON (the form script 0007 moved over from OrleansStorage); any other state in
-        // Orleans's binary form.
+        // Delivery states are stored as JSON (the form script 0007 moved over from OrleansStorage), their content apart
+        // (0008); any other state in Orleans's binary form.
         services.TryAddSingleton<OrleansGrainStorageSerializer>();
         services.AddKeyedSingleton<IGrainStorageSerializer>(
             RelayStorage.Name,
-            (sp, _) => new DeliveryStateJsonSerializer(sp.GetRequiredService<OrleansGrainStorageSerializer>()));
+            (sp, _) => new DeliveryStateSerializer(new DeliveryStateJsonSerializer(sp.GetRequiredService<OrleansGrainStorageSerializer>())));
         services.TryAddSingleton(sp => new PostgresWriter(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey),
             sp.GetService<ILogger<PostgresWriter>>() ?? NullLogger<PostgresWriter>.Instance));

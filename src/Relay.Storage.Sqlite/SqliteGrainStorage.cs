@@ -11,7 +11,8 @@ namespace Relay.Storage.Sqlite;
 
 /// <summary>
 /// Orleans grain storage in the SQLite file. A state that is an <see cref="IDeliveryProjection"/> also
-/// writes its delivery's index row and audit, in the same transaction as the state.
+/// writes its delivery's index row and audit, in the same transaction as the state; a delivery's content (payload,
+/// headers) is kept in <c>grain_content</c>, written only when it changed (<see cref="IStateContentSerializer"/>).
 /// </summary>
 internal sealed partial class SqliteGrainStorage(
     string name,
@@ -29,11 +30,17 @@ internal sealed partial class SqliteGrainStorage(
         cancellationToken.ThrowIfCancellationRequested();
         long? version = null;
         byte[]? data = null;
+        byte[]? content = null;
         // Activations read their state here (one per new delivery): a session with the statement already prepared.
         var session = database.ReadSessions.Rent();
         try
         {
-            var command = session.Command("SELECT version, data FROM grain_state WHERE grain_id = $grain AND state_name = $state");
+            var command = session.Command("""
+                SELECT s.version, s.data, c.content
+                FROM grain_state s
+                LEFT JOIN grain_content c ON c.grain_id = s.grain_id AND c.state_name = s.state_name
+                WHERE s.grain_id = $grain AND s.state_name = $state
+                """);
             command.Parameters.AddWithValue("$grain", grainId.ToString());
             command.Parameters.AddWithValue("$state", stateName);
             using (var reader = command.ExecuteReader())
@@ -42,6 +49,7 @@ internal sealed partial class SqliteGrainStorage(
                 {
                     version = reader.GetInt64(0);
                     data = (byte[])reader.GetValue(1);
+                    content = reader.IsDBNull(2) ? null : (byte[])reader.GetValue(2);
                 }
             }
         }
@@ -61,7 +69,10 @@ internal sealed partial class SqliteGrainStorage(
             return Task.CompletedTask;
         }
 
-        grainState.State = serializer.Deserialize<T>(new BinaryData(data!)) ?? activators.GetActivator<T>().Create();
+        var state = serializer is IStateContentSerializer split
+            ? split.Deserialize<T>(data!, content)
+            : serializer.Deserialize<T>(new BinaryData(data!));
+        grainState.State = state ?? activators.GetActivator<T>().Create();
         grainState.ETag = FormatETag(version.Value);
         grainState.RecordExists = true;
         return Task.CompletedTask;
@@ -76,7 +87,9 @@ internal sealed partial class SqliteGrainStorage(
         var expected = ExpectedVersion(key, stateName, grainState.ETag);
 
         // Serialize and project on the caller's thread: the writer loop only runs SQL.
-        var data = serializer.Serialize(grainState.State).ToArray();
+        var parts = serializer is IStateContentSerializer split
+            ? split.SerializeParts(grainState.State)
+            : new StateParts(serializer.Serialize(grainState.State).ToArray(), Content: null);
         DeliveryRow? row = null;
         IReadOnlyList<AuditEntry> audit = [];
         if (grainState.State is IDeliveryProjection projection)
@@ -88,7 +101,7 @@ internal sealed partial class SqliteGrainStorage(
         try
         {
             var version = await database.Writer
-                .EnqueueAsync(new WriteGrainState(key, stateName, expected, data, row, audit, cancellationToken))
+                .EnqueueAsync(new WriteGrainState(key, stateName, expected, parts.Data, parts.Content, row, audit, cancellationToken))
                 .ConfigureAwait(false);
             grainState.ETag = FormatETag(version);
             grainState.RecordExists = true;

@@ -22,6 +22,15 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
     /// Named index: without statistics SQLite prefers walking ix_deliveries_status whole for the GROUP BY; the covering
     /// ix_deliveries_updated reads only the window's entries.
     /// </summary>
+    /// <summary>A scheduler's poll: on ix_deliveries_due_at (due time first), it reads the due entries only.</summary>
+    internal const string DueDeliveriesSql = """
+        SELECT destination, message_id FROM deliveries
+        WHERE shard BETWEEN $from AND $to AND due_at IS NOT NULL AND due_at <= $now
+          AND destination NOT IN (SELECT value FROM json_each($excluded))
+        ORDER BY due_at, shard, destination, message_id
+        LIMIT $limit
+        """;
+
     internal const string CountChangedSinceSql = """
         SELECT destination, status, COUNT(*) FROM deliveries INDEXED BY ix_deliveries_updated WHERE updated_at >= $since
         GROUP BY destination, status ORDER BY destination, status
@@ -223,13 +232,7 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         return await ReadKeysAsync(
-            """
-            SELECT destination, message_id FROM deliveries
-            WHERE shard BETWEEN $from AND $to AND due_at IS NOT NULL AND due_at <= $now
-              AND destination NOT IN (SELECT value FROM json_each($excluded))
-            ORDER BY due_at, shard, destination, message_id
-            LIMIT $limit
-            """,
+            DueDeliveriesSql,
             cancellationToken,
             ("$from", shardFrom),
             ("$to", shardTo),

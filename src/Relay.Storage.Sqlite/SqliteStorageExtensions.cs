@@ -9,6 +9,7 @@ using Orleans.Runtime.Hosting;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using Relay.Core.Storage;
+using Relay.Grains.Delivery;
 
 namespace Relay.Storage.Sqlite;
 
@@ -16,10 +17,10 @@ namespace Relay.Storage.Sqlite;
 public static class SqliteStorageExtensions
 {
     /// <summary>The grain storage name Relay's grains persist under.</summary>
-    internal const string StorageName = "relay";
+    internal const string StorageName = Relay.Grains.RelayStorage.Name;
 
     /// <summary>The grain storage name of the small, rarely written states (Relay.Grains' RelayStorage.ControlName).</summary>
-    internal const string ControlStorageName = "relay-control";
+    internal const string ControlStorageName = Relay.Grains.RelayStorage.ControlName;
 
     /// <summary>
     /// Stores everything in <c>relay.db</c> inside <paramref name="dataPath"/> (created when missing): the grain
@@ -47,11 +48,16 @@ public static class SqliteStorageExtensions
         services.AddReminders();
         services.AddSingleton<IReminderTable, SqliteReminderTable>();
 
+        // Orleans's own binary form (compact, fast, and exact for [GenerateSerializer] types), a delivery's content
+        // apart from its state (DeliveryStateSerializer).
+        services.TryAddSingleton<OrleansGrainStorageSerializer>();
+        services.TryAddKeyedSingleton<IGrainStorageSerializer>(
+            StorageName,
+            (sp, _) => new DeliveryStateSerializer(sp.GetRequiredService<OrleansGrainStorageSerializer>()));
         services.AddGrainStorage(StorageName, (sp, name) => new SqliteGrainStorage(
             name,
             sp.GetRequiredService<SqliteDatabase>(),
-            // As Orleans's own providers do: a serializer registered under the storage's name, else the silo's.
-            sp.GetKeyedService<IGrainStorageSerializer>(name) ?? sp.GetRequiredService<IGrainStorageSerializer>(),
+            sp.GetRequiredKeyedService<IGrainStorageSerializer>(name),
             sp.GetRequiredService<IActivatorProvider>(),
             sp.GetService<ILogger<SqliteGrainStorage>>() ?? NullLogger<SqliteGrainStorage>.Instance));
         // The small, rare states (pause and circuit, ordering keys) share the file: one storage, two names.

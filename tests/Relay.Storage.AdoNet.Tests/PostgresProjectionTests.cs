@@ -68,7 +68,7 @@ public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IC
     }
 
     [Fact]
-    public async Task The_delivery_state_is_stored_as_json_and_read_back_whole()
+    public async Task The_delivery_state_is_stored_as_json_its_content_apart_and_read_back_whole()
     {
         var state = NewDelivery(DeliveryStatus.InRetry);
         state.Headers["X-Tenant"] = "acme";
@@ -79,17 +79,44 @@ public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IC
         var stored = await ScalarAsync<string>(
             "SELECT convert_from(data, 'UTF8') FROM relay_grain_state WHERE state_name = 'delivery' AND grain_id = @key",
             GrainIdOf(state).ToString());
+        var content = await ScalarAsync<string>(
+            "SELECT convert_from(content, 'UTF8') FROM relay_grain_content WHERE state_name = 'delivery' AND grain_id = @key",
+            GrainIdOf(state).ToString());
         var read = new GrainState<DeliveryState>(new DeliveryState());
         await Host.GrainStorage.ReadStateAsync("delivery", GrainIdOf(state), read);
 
         using var json = JsonDocument.Parse(stored);
         Assert.Equal(state.MessageId, json.RootElement.GetProperty("messageId").GetString());
-        Assert.Equal(Convert.ToBase64String(state.Payload), json.RootElement.GetProperty("payload").GetString());
+        Assert.Equal("", json.RootElement.GetProperty("payload").GetString());
+        Assert.False(json.RootElement.TryGetProperty("pendingAudit", out _));
+        using var contentJson = JsonDocument.Parse(content);
+        Assert.Equal(Convert.ToBase64String(state.Payload), contentJson.RootElement.GetProperty("payload").GetString());
+        Assert.Equal("acme", contentJson.RootElement.GetProperty("headers").GetProperty("X-Tenant").GetString());
         Assert.Equal(state.Payload, read.State!.Payload);
         Assert.Equal("acme", read.State.Headers["X-Tenant"]);
         Assert.Empty(read.State.PendingAudit);
         var row = Assert.Single((await Host.Storage.Store.GetMessageAsync(state.MessageId, includeAudit: false))!.Deliveries);
         Assert.Equal(state.ToRow(), row);
+    }
+
+    [Fact]
+    public async Task An_attempt_rewrites_the_state_row_but_not_the_content_row()
+    {
+        var state = NewDelivery(DeliveryStatus.Pending);
+        var grainState = new GrainState<DeliveryState>(state);
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), grainState);
+        const string contentVersion = "SELECT xmin::text FROM relay_grain_content WHERE state_name = 'delivery' AND grain_id = @key";
+        var contentAtAcceptance = await ScalarAsync<string>(contentVersion, GrainIdOf(state).ToString());
+        var stateAtAcceptance = (await TransactionsOfAsync(state)).State;
+
+        // As the grain's holder does once a write stored the content; then an attempt.
+        state.ContentUnsaved = false;
+        state.Attempts = 1;
+        state.PendingAudit.Add(Attempt(state, 1));
+        await Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), grainState);
+
+        Assert.NotEqual(stateAtAcceptance, (await TransactionsOfAsync(state)).State);
+        Assert.Equal(contentAtAcceptance, await ScalarAsync<string>(contentVersion, GrainIdOf(state).ToString()));
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace Relay.Storage.AdoNet.Tests;
 public sealed class PostgresSchemaTests
 {
     private static readonly string[] ScriptNames =
-        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql", "0005_sender.sql", "0006_portal.sql", "0007_relay_storage.sql"];
+        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql", "0005_sender.sql", "0006_portal.sql", "0007_relay_storage.sql", "0008_relay_content.sql", "0009_due_index.sql"];
 
     [Fact]
     public void The_embedded_scripts_are_the_files_of_sql_postgresql_in_name_order()
@@ -21,11 +21,46 @@ public sealed class PostgresSchemaTests
 
         Assert.Equal(ScriptNames, files);
         Assert.Equal(files, PostgresSchema.Scripts.Select(s => s.Name));
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7], PostgresSchema.Scripts.Select(s => s.Version));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], PostgresSchema.Scripts.Select(s => s.Version));
         foreach (var script in PostgresSchema.Scripts)
         {
             Assert.Equal(File.ReadAllText(Path.Combine(folder, script.Name)), script.Sql);
         }
+    }
+
+    [Fact]
+    public async Task A_scheduler_s_poll_reads_the_due_entries_only_whatever_the_backlog_not_yet_due()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await CreateDatabaseAsync());
+        await ApplyEveryScriptAsync(dataSource);
+        // 200,000 deliveries due in 12 hours (the backlog of a 12-hour contract) and 5 due now, over all 1,024 shards.
+        await using (var fill = dataSource.CreateCommand("""
+            INSERT INTO deliveries (destination, message_id, status, attempts, accepted_at, updated_at, due_at, content_hash, shard)
+            SELECT 'later', 'm' || i, 'InRetry', 1, now(), now(), now() + interval '12 hours' + i * interval '1 ms', 'h', i % 1024
+            FROM generate_series(1, 200000) AS i;
+            INSERT INTO deliveries (destination, message_id, status, attempts, accepted_at, updated_at, due_at, content_hash, shard)
+            SELECT 'now', 'd' || i, 'InRetry', 1, now(), now(), now() - interval '1 second', 'h', i
+            FROM generate_series(1, 5) AS i;
+            ANALYZE deliveries;
+            """))
+        {
+            await fill.ExecuteNonQueryAsync();
+        }
+
+        await using var explain = dataSource.CreateCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + PostgresRelayStore.DueDeliveriesSql);
+        explain.Parameters.AddWithValue("from", 0);
+        explain.Parameters.AddWithValue("to", 127);
+        explain.Parameters.AddWithValue("now", DateTime.UtcNow);
+        explain.Parameters.AddWithValue("excluded", Array.Empty<string>());
+        explain.Parameters.AddWithValue("limit", 100);
+        var plan = (string)(await explain.ExecuteScalarAsync())!;
+
+        using var json = System.Text.Json.JsonDocument.Parse(plan);
+        var root = json.RootElement[0].GetProperty("Plan");
+        var buffers = root.GetProperty("Shared Hit Blocks").GetInt32() + root.GetProperty("Shared Read Blocks").GetInt32();
+        Assert.Contains("ix_deliveries_due_at", plan);
+        // On (shard, due_at) this read every entry of shards 0-127 (about 25,000, over 100 blocks).
+        Assert.True(buffers < 30, $"The poll read {buffers} blocks: {plan}");
     }
 
     [Fact]

@@ -16,9 +16,51 @@ public sealed class DeliveryState : IDeliveryProjection
     [Id(0)] public string MessageId { get; set; } = "";
     [Id(1)] public string Destination { get; set; } = "";
     [Id(2)] public string? Topic { get; set; }
-    [Id(3)] public byte[] Payload { get; set; } = [];
-    [Id(4)] public string ContentType { get; set; } = "";
-    [Id(5)] public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly Dictionary<string, string> NoHeaders = new(StringComparer.OrdinalIgnoreCase);
+
+    // Serialized through their properties below.
+    [NonSerialized]
+    private byte[] _payload = [];
+    [NonSerialized]
+    private string _contentType = "";
+    [NonSerialized]
+    private Dictionary<string, string> _headers = new(StringComparer.OrdinalIgnoreCase);
+
+    // The content (payload, content type, headers) is stored apart from the rest, and written only when it changed:
+    // setting any of it marks it unsaved (see DeliveryStateSerializer).
+    [Id(3)]
+    public byte[] Payload
+    {
+        get => _payload;
+        set
+        {
+            _payload = value;
+            ContentUnsaved = true;
+        }
+    }
+
+    [Id(4)]
+    public string ContentType
+    {
+        get => _contentType;
+        set
+        {
+            _contentType = value;
+            ContentUnsaved = true;
+        }
+    }
+
+    [Id(5)]
+    public Dictionary<string, string> Headers
+    {
+        get => _headers;
+        set
+        {
+            _headers = value;
+            ContentUnsaved = true;
+        }
+    }
+
     [Id(6)] public string? Contract { get; set; }
     [Id(7)] public string? Notify { get; set; }
     [Id(8)] public string? OrderingKey { get; set; }
@@ -60,7 +102,43 @@ public sealed class DeliveryState : IDeliveryProjection
     [NonSerialized]
     private List<AuditEntry>? _pendingAudit;
 
+    /// <summary>
+    /// The content (payload, content type, headers) differs from what the storage holds, or the storage holds none
+    /// apart: the next write stores it. Not part of the serialized state; cleared once a write has stored it.
+    /// </summary>
+    [JsonIgnore]
+    [field: NonSerialized]
+    public bool ContentUnsaved { get; set; }
+
+    /// <summary>This state without its content: what a write stores every time.</summary>
+    internal DeliveryState WithoutContent()
+    {
+        var copy = (DeliveryState)MemberwiseClone();
+        copy._payload = [];
+        copy._contentType = "";
+        copy._headers = NoHeaders;
+        return copy;
+    }
+
+    /// <summary>The content, stored apart (written when <see cref="ContentUnsaved"/>).</summary>
+    internal DeliveryStateContent Content() => new()
+    {
+        Payload = _payload,
+        ContentType = _contentType,
+        Headers = _headers,
+    };
+
+    /// <summary>Takes the content read from the storage: it is what the storage holds.</summary>
+    internal void ReadContent(DeliveryStateContent content)
+    {
+        _payload = content.Payload;
+        _contentType = content.ContentType;
+        _headers = new Dictionary<string, string>(content.Headers, StringComparer.OrdinalIgnoreCase);
+        ContentUnsaved = false;
+    }
+
     /// <summary>Audit entries of the next write; not part of the serialized state.</summary>
+    [JsonIgnore]
     public List<AuditEntry> PendingAudit => _pendingAudit ??= [];
 
     IReadOnlyList<AuditEntry> IDeliveryProjection.UnsavedAudit => PendingAudit;
@@ -68,7 +146,8 @@ public sealed class DeliveryState : IDeliveryProjection
     [JsonIgnore]
     public DeliveryKey Key => new(Destination, MessageId);
 
-    /// <summary>The delivery's shard (written into the JSON form for stores that project it in SQL).</summary>
+    /// <summary>The delivery's shard.</summary>
+    [JsonIgnore]
     public int Shard => Key.Shard;
 
     public DeliveryRow ToRow() => new()
@@ -108,4 +187,16 @@ public sealed class DeliveryState : IDeliveryProjection
         CompletedAt = CompletedAt,
         ContentHash = ContentHash,
     };
+}
+
+/// <summary>
+/// The part of a delivery's state that is written once (at acceptance, and again only when an operator edits it):
+/// stored apart from the state, so that an attempt's write does not carry the payload.
+/// </summary>
+[GenerateSerializer]
+public sealed class DeliveryStateContent
+{
+    [Id(0)] public byte[] Payload { get; set; } = [];
+    [Id(1)] public string ContentType { get; set; } = "";
+    [Id(2)] public Dictionary<string, string> Headers { get; set; } = [];
 }

@@ -34,10 +34,14 @@ internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId
         }
     }
 
-    /// <summary>Writes the state: an insert when nothing was read or written yet (no ETag), else an update of the version held.</summary>
+    /// <summary>
+    /// Writes the state: an insert when nothing was read or written yet (no ETag), else an update of the version held.
+    /// The content (payload, headers) goes with it only when it changed (<see cref="DeliveryState.ContentUnsaved"/>).
+    /// </summary>
     public async Task WriteStateAsync()
     {
         await storage.WriteStateAsync(StateName, grainId, _state);
+        _state.State!.ContentUnsaved = false;
         Loaded = true;
     }
 

@@ -6,17 +6,18 @@ using Relay.Core.Storage;
 namespace Relay.Grains.Delivery;
 
 /// <summary>
-/// Grain-state serializer for stores that keep Relay's delivery index in SQL: a delivery's state as JSON
-/// (camelCase, enums by name, payload base64, and its unsaved audit entries under <c>pendingAudit</c>), so the
-/// store's own write query can project the index row and the audit from it in the same transaction.
-/// sql/postgresql/0004_relay.sql reads this shape: change both together.
+/// Grain-state serializer of the PostgreSQL storage: a delivery's state (and its content, stored apart) as JSON
+/// (camelCase, enums by name, payload base64), the form delivery states had in OrleansStorage before script 0007 moved
+/// them into relay_grain_state; any other state through <paramref name="fallback"/>.
 /// </summary>
 public sealed class DeliveryStateJsonSerializer(OrleansGrainStorageSerializer fallback) : IGrainStorageSerializer
 {
-    public BinaryData Serialize<T>(T? input) =>
-        input is DeliveryState state
-            ? new BinaryData(JsonSerializer.SerializeToUtf8Bytes(state, DeliveryStateJson.Default.DeliveryState))
-            : fallback.Serialize(input);
+    public BinaryData Serialize<T>(T? input) => input switch
+    {
+        DeliveryState state => new BinaryData(JsonSerializer.SerializeToUtf8Bytes(state, DeliveryStateJson.Default.DeliveryState)),
+        DeliveryStateContent content => new BinaryData(JsonSerializer.SerializeToUtf8Bytes(content, DeliveryStateJson.Default.DeliveryStateContent)),
+        _ => fallback.Serialize(input),
+    };
 
     public T? Deserialize<T>(BinaryData input)
     {
@@ -25,7 +26,56 @@ public sealed class DeliveryStateJsonSerializer(OrleansGrainStorageSerializer fa
             return (T?)(object?)JsonSerializer.Deserialize(input.ToMemory().Span, DeliveryStateJson.Default.DeliveryState);
         }
 
+        if (typeof(T) == typeof(DeliveryStateContent))
+        {
+            return (T?)(object?)JsonSerializer.Deserialize(input.ToMemory().Span, DeliveryStateJson.Default.DeliveryStateContent);
+        }
+
         return fallback.Deserialize<T>(input);
+    }
+}
+
+/// <summary>
+/// The serializer of Relay's grain storage on both backends: a delivery's state in two parts, its content (payload,
+/// content type, headers: written at acceptance, and again only when an operator edits it) and the rest (what every
+/// attempt changes), each in the form of <paramref name="inner"/>. Any other state is <paramref name="inner"/>'s whole.
+/// </summary>
+public sealed class DeliveryStateSerializer(IGrainStorageSerializer inner) : IGrainStorageSerializer, IStateContentSerializer
+{
+    public BinaryData Serialize<T>(T? input) => inner.Serialize(input);
+
+    public T? Deserialize<T>(BinaryData input) => inner.Deserialize<T>(input);
+
+    public StateParts SerializeParts<T>(T state)
+    {
+        if (state is not DeliveryState delivery)
+        {
+            return new StateParts(inner.Serialize(state).ToArray(), Content: null);
+        }
+
+        var data = inner.Serialize(delivery.WithoutContent()).ToArray();
+        var content = delivery.ContentUnsaved ? inner.Serialize(delivery.Content()).ToArray() : null;
+        return new StateParts(data, content);
+    }
+
+    public T? Deserialize<T>(byte[] data, byte[]? content)
+    {
+        var state = inner.Deserialize<T>(new BinaryData(data));
+        if (state is DeliveryState delivery)
+        {
+            if (content is not null)
+            {
+                delivery.ReadContent(inner.Deserialize<DeliveryStateContent>(new BinaryData(content))
+                    ?? throw new InvalidOperationException($"The stored content of the delivery of '{delivery.MessageId}' is empty."));
+            }
+            else
+            {
+                // Stored whole, before contents were kept apart: its content is in data, and the next write stores it apart.
+                delivery.ContentUnsaved = true;
+            }
+        }
+
+        return state;
     }
 }
 
@@ -34,5 +84,6 @@ public sealed class DeliveryStateJsonSerializer(OrleansGrainStorageSerializer fa
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(DeliveryState))]
+[JsonSerializable(typeof(DeliveryStateContent))]
 [JsonSerializable(typeof(AuditEntry))]
 internal sealed partial class DeliveryStateJson : JsonSerializerContext;

@@ -77,9 +77,6 @@ public static class RelayHostExtensions
             {
                 silo.UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort,
                     serviceId: options.Cluster.ServiceId, clusterId: options.Cluster.ClusterId);
-                // Orleans's own binary serializer for the delivery state: compact, fast, and exact for
-                // [GenerateSerializer] types (the silo's default JSON serializer is not).
-                silo.Services.AddKeyedSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>(RelayStorage.Name);
                 silo.Services.AddRelaySqliteStorage(options.Storage.DataPath, options.Storage.SqliteSynchronous);
             }
             else

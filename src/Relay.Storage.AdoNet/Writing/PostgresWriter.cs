@@ -45,10 +45,22 @@ internal sealed partial class PostgresWriter : IAsyncDisposable
         """;
 
     private const string DeleteStates = """
-        DELETE FROM relay_grain_state AS t
-        USING unnest($1::text[], $2::text[], $3::bigint[]) AS u(grain_id, state_name, expected)
-        WHERE t.grain_id = u.grain_id AND t.state_name = u.state_name AND t.version = u.expected
-        RETURNING t.grain_id, t.state_name, t.version
+        WITH deleted AS (
+            DELETE FROM relay_grain_state AS t
+            USING unnest($1::text[], $2::text[], $3::bigint[]) AS u(grain_id, state_name, expected)
+            WHERE t.grain_id = u.grain_id AND t.state_name = u.state_name AND t.version = u.expected
+            RETURNING t.grain_id, t.state_name, t.version),
+        content AS (
+            DELETE FROM relay_grain_content AS c USING deleted d
+            WHERE c.grain_id = d.grain_id AND c.state_name = d.state_name)
+        SELECT grain_id, state_name, version FROM deleted
+        """;
+
+    /// <summary>The contents of the written states that carry one (new, or changed): written apart from the state.</summary>
+    private const string UpsertContents = """
+        INSERT INTO relay_grain_content AS t (grain_id, state_name, content)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])
+        ON CONFLICT (grain_id, state_name) DO UPDATE SET content = excluded.content
         """;
 
     /// <summary>States that are stored: a clear without an ETag must find none, a refused write names the version it met.</summary>
@@ -384,15 +396,21 @@ internal sealed partial class PostgresWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Round trip 2: the rows and audit of the writes that were written, and COMMIT.</summary>
+    /// <summary>Round trip 2: the contents, rows and audit of the writes that were written, and COMMIT.</summary>
     private static async Task ProjectAndCommitAsync(NpgsqlConnection connection, IReadOnlyList<StateWrite> writes)
     {
         var rows = new List<DeliveryRow>();
         var audit = new List<AuditEntry>();
+        var contents = new List<StateWrite>();
         foreach (var write in writes)
         {
             if (write.Refusal is null && !write.IsClear)
             {
+                if (write.Content is not null)
+                {
+                    contents.Add(write);
+                }
+
                 if (write.Row is { } row)
                 {
                     rows.Add(row);
@@ -405,6 +423,14 @@ internal sealed partial class PostgresWriter : IAsyncDisposable
         var batch = new NpgsqlBatch(connection);
         await using (batch.ConfigureAwait(false))
         {
+            if (contents.Count > 0)
+            {
+                batch.BatchCommands.Add(Command(UpsertContents,
+                    Text(contents, w => w.GrainId),
+                    Text(contents, w => w.StateName),
+                    Bytes(contents, w => w.Content!)));
+            }
+
             if (rows.Count > 0)
             {
                 batch.BatchCommands.Add(Command(UpsertDeliveries,

@@ -12,13 +12,14 @@ internal sealed class StateWrite
     // Continuations must not run on the writer loop, or one slow caller would hold up every later batch.
     private readonly TaskCompletionSource<long?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public StateWrite(string grainId, string stateName, long? expectedVersion, byte[]? data, DeliveryRow? row,
+    public StateWrite(string grainId, string stateName, long? expectedVersion, byte[]? data, byte[]? content, DeliveryRow? row,
         IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken)
     {
         GrainId = grainId;
         StateName = stateName;
         ExpectedVersion = expectedVersion;
         Data = data;
+        Content = content;
         Row = row;
         Audit = audit;
         CancellationToken = cancellationToken;
@@ -33,6 +34,9 @@ internal sealed class StateWrite
 
     /// <summary>The serialized state; null to clear it.</summary>
     public byte[]? Data { get; }
+
+    /// <summary>The state's content, stored apart (<see cref="IStateContentSerializer"/>); null to keep what is stored.</summary>
+    public byte[]? Content { get; }
 
     public bool IsClear => Data is null;
 

@@ -9,7 +9,7 @@ namespace Relay.Storage.Sqlite.Schema;
 internal static class SqliteSchema
 {
     /// <summary>Raised when a change to the statements below needs existing files to be migrated.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     private const string Tables = """
         CREATE TABLE IF NOT EXISTS schema_version (
@@ -24,6 +24,15 @@ internal static class SqliteSchema
             state_name TEXT    NOT NULL,
             version    INTEGER NOT NULL,
             data       BLOB    NOT NULL,
+            PRIMARY KEY (grain_id, state_name)
+        );
+
+        -- Version 4: a state's content kept apart (a delivery's payload, content type and headers), written only when
+        -- it changed, so that an attempt's write is a small row. States written before hold their content in data.
+        CREATE TABLE IF NOT EXISTS grain_content (
+            grain_id   TEXT NOT NULL,
+            state_name TEXT NOT NULL,
+            content    BLOB NOT NULL,
             PRIMARY KEY (grain_id, state_name)
         );
 
@@ -56,7 +65,8 @@ internal static class SqliteSchema
             PRIMARY KEY (destination, message_id)
         );
         CREATE INDEX IF NOT EXISTS ix_deliveries_message ON deliveries (message_id);
-        CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (shard, due_at) WHERE due_at IS NOT NULL;
+        -- Version 4: by due time first, so that a scheduler's poll reads the due entries only (in place of (shard, due_at)).
+        CREATE INDEX IF NOT EXISTS ix_deliveries_due_at ON deliveries (due_at, shard) WHERE due_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS ix_deliveries_accepted ON deliveries (accepted_at DESC, message_id DESC);
         CREATE INDEX IF NOT EXISTS ix_deliveries_status ON deliveries (status, destination, message_id);
         -- Version 3 (the portal): the message list by topic, newest first; the overview's counts of the last hour and day.
@@ -142,6 +152,20 @@ internal static class SqliteSchema
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES (3, $at)";
+            command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+
+        // Version 4: grain_content and ix_deliveries_due_at, created above by IF NOT EXISTS (states stored before read
+        // back whole); the due index they replace goes.
+        if (stored is 1 or 2 or 3)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                DROP INDEX IF EXISTS ix_deliveries_due;
+                INSERT INTO schema_version (version, applied_at) VALUES (4, $at);
+                """;
             command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
             command.ExecuteNonQuery();
         }

@@ -5,14 +5,16 @@ using static Relay.Storage.Sqlite.SqliteValues;
 namespace Relay.Storage.Sqlite.Writing;
 
 /// <summary>
-/// Writes one grain state when its ETag still matches, and with it the delivery's index row and new audit
-/// entries (<see cref="IDeliveryProjection"/>). Answers the new version.
+/// Writes one grain state when its ETag still matches, and with it its content when it changed
+/// (<see cref="IStateContentSerializer"/>), the delivery's index row and new audit entries
+/// (<see cref="IDeliveryProjection"/>). Answers the new version.
 /// </summary>
 internal sealed class WriteGrainState(
     string grainId,
     string stateName,
     long? expectedVersion,
     byte[] data,
+    byte[]? content,
     DeliveryRow? row,
     IReadOnlyList<AuditEntry> audit,
     CancellationToken cancellationToken) : WriteOperation<long>(cancellationToken)
@@ -25,6 +27,11 @@ internal sealed class WriteGrainState(
     private const string Update = """
         UPDATE grain_state SET version = $version, data = $data
         WHERE grain_id = $grain AND state_name = $state AND version = $expected
+        """;
+
+    private const string UpsertContent = """
+        INSERT INTO grain_content (grain_id, state_name, content) VALUES ($grain, $state, $content)
+        ON CONFLICT (grain_id, state_name) DO UPDATE SET content = excluded.content
         """;
 
     private const string UpsertDelivery = """
@@ -76,6 +83,15 @@ internal sealed class WriteGrainState(
         {
             // Undone with the savepoint of this write: nothing of it is stored.
             throw MessageIdTakenException.For(row.MessageId);
+        }
+
+        if (content is not null)
+        {
+            var write = session.Command(UpsertContent);
+            write.Parameters.AddWithValue("$grain", grainId);
+            write.Parameters.AddWithValue("$state", stateName);
+            write.Parameters.AddWithValue("$content", content);
+            write.ExecuteNonQuery();
         }
 
         if (row is not null)
@@ -152,7 +168,7 @@ internal sealed class WriteGrainState(
     }
 }
 
-/// <summary>Removes one grain state row when its ETag still matches; the delivery's index row and audit stay.</summary>
+/// <summary>Removes one grain state row (and its content) when its ETag still matches; the delivery's index row and audit stay.</summary>
 internal sealed class ClearGrainState(string grainId, string stateName, long? expectedVersion, CancellationToken cancellationToken)
     : WriteOperation<bool>(cancellationToken)
 {
@@ -178,6 +194,10 @@ internal sealed class ClearGrainState(string grainId, string stateName, long? ex
             throw GrainStateConflict.Create(session, grainId, stateName, expectedVersion);
         }
 
+        var content = session.Command("DELETE FROM grain_content WHERE grain_id = $grain AND state_name = $state");
+        content.Parameters.AddWithValue("$grain", grainId);
+        content.Parameters.AddWithValue("$state", stateName);
+        content.ExecuteNonQuery();
         return true;
     }
 }

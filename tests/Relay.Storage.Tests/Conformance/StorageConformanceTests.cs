@@ -24,6 +24,12 @@ public abstract partial class StorageConformanceTests
 
     protected StorageUnderTest Storage => _storage ??= CreateStorage();
 
+    /// <summary>
+    /// The stored sizes of a state: its data row, and its content row (null when none), in bytes, read with SQL, so
+    /// that a test sees what a write really stored.
+    /// </summary>
+    protected abstract Task<(long Data, long? Content)> StoredSizesAsync(GrainId grainId, string stateName);
+
     protected static readonly DateTimeOffset BaseTime = new(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
 
     protected static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}";

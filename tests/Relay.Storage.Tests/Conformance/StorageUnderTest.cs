@@ -4,5 +4,5 @@ using Relay.Core.Storage;
 
 namespace Relay.Storage.Tests.Conformance;
 
-/// <summary>The three faces of a storage backend that the conformance suite exercises.</summary>
-public sealed record StorageUnderTest(IGrainStorage GrainStorage, IReminderTable Reminders, IRelayStore Store);
+/// <summary>The faces of a storage backend that the conformance suite exercises, and the serializer of its grain storage.</summary>
+public sealed record StorageUnderTest(IGrainStorage GrainStorage, IReminderTable Reminders, IRelayStore Store, IGrainStorageSerializer Serializer);

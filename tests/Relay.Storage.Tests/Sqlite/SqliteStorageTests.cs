@@ -343,8 +343,87 @@ public sealed class SqliteStorageTests(ITestOutputHelper output) : IAsyncLifetim
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM schema_version";
-            Assert.Equal(3L, await command.ExecuteScalarAsync());
+            Assert.Equal((long)Relay.Storage.Sqlite.Schema.SqliteSchema.CurrentVersion, await command.ExecuteScalarAsync());
         }
+    }
+
+    [Fact]
+    public async Task A_database_of_schema_3_keeps_its_delivery_states_whole_until_their_next_write_stores_the_content_apart()
+    {
+        var folder = NewFolder();
+        var grainId = GrainId.Create("delivery", "billing/before-4");
+        var state = new Relay.Grains.Delivery.DeliveryState
+        {
+            MessageId = "before-4",
+            Destination = "billing",
+            Payload = "{\"order\":4}"u8.ToArray(),
+            ContentType = "application/json",
+            Headers = new Dictionary<string, string> { ["X-Order"] = "4" },
+            ContentHash = "hash-4",
+            AcceptedAt = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero),
+            UpdatedAt = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero),
+            Status = DeliveryStatus.InRetry,
+        };
+        byte[] whole;
+        await using (var host = SqliteTestHost.Open(folder))
+        {
+            whole = host.Storage.Serializer.Serialize(state).ToArray();
+        }
+
+        // Turn the file back into what Relay before schema 4 wrote: the state whole, no content table.
+        var file = Directory.GetFiles(folder, "*.db").Single();
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                DROP TABLE grain_content; DELETE FROM schema_version; INSERT INTO schema_version VALUES (3, 0);
+                INSERT INTO grain_state (grain_id, state_name, version, data) VALUES ($grain, 'delivery', 1, $data);
+                """;
+            command.Parameters.AddWithValue("$grain", grainId.ToString());
+            command.Parameters.AddWithValue("$data", whole);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var host = SqliteTestHost.Open(folder))
+        {
+            var read = new GrainState<Relay.Grains.Delivery.DeliveryState>(new());
+            await host.Storage.GrainStorage.ReadStateAsync("delivery", grainId, read);
+            Assert.Equal(state.Payload, read.State!.Payload);
+            Assert.Equal("4", read.State.Headers["X-Order"]);
+
+            Assert.True(read.State.ContentUnsaved); // its content is not stored apart yet: the next write stores it
+            read.State.Attempts = 1;
+            await host.Storage.GrainStorage.WriteStateAsync("delivery", grainId, read);
+
+            var again = new GrainState<Relay.Grains.Delivery.DeliveryState>(new());
+            await host.Storage.GrainStorage.ReadStateAsync("delivery", grainId, again);
+            Assert.Equal(state.Payload, again.State!.Payload);
+            Assert.Equal(1, again.State.Attempts);
+        }
+
+        Assert.Equal(4L, await ScalarAsync(file, "SELECT MAX(version) FROM schema_version"));
+        Assert.Equal(1L, await ScalarAsync(file, "SELECT COUNT(*) FROM grain_content"));
+    }
+
+    [Fact]
+    public async Task A_scheduler_s_poll_reads_the_due_index_by_time_first()
+    {
+        var folder = NewFolder();
+        await using (SqliteTestHost.Open(folder))
+        {
+        }
+
+        var file = Directory.GetFiles(folder, "*.db").Single();
+        var plan = await PlanAsync(file, SqliteRelayStore.DueDeliveriesSql
+            .Replace("$from", "0", StringComparison.Ordinal).Replace("$to", "127", StringComparison.Ordinal)
+            .Replace("$now", "1", StringComparison.Ordinal).Replace("$excluded", "'[]'", StringComparison.Ordinal)
+            .Replace("$limit", "100", StringComparison.Ordinal));
+
+        // A range on due_at, read in order: no sort of every due entry, no scan of entries not yet due.
+        Assert.True(plan.Contains("SEARCH deliveries USING INDEX ix_deliveries_due_at (due_at>? AND due_at<?)", StringComparison.Ordinal), plan);
+        Assert.DoesNotContain("ix_deliveries_due ", plan + " ");
+        Assert.Equal(0L, await ScalarAsync(file, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_deliveries_due'"));
     }
 
     [Fact]
@@ -364,7 +443,7 @@ public sealed class SqliteStorageTests(ITestOutputHelper output) : IAsyncLifetim
         {
         }
 
-        Assert.Equal(3L, await ScalarAsync(file, "SELECT MAX(version) FROM schema_version"));
+        Assert.Equal((long)Relay.Storage.Sqlite.Schema.SqliteSchema.CurrentVersion, await ScalarAsync(file, "SELECT MAX(version) FROM schema_version"));
         Assert.Equal(2L, await ScalarAsync(file,
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('ix_deliveries_topic', 'ix_deliveries_updated')"));
         // The overview's counts and the list by topic read their index, not the whole table.

@@ -30,7 +30,8 @@ public sealed class SqliteTestHost : IAsyncDisposable
     public StorageUnderTest Storage => new(
         Services.GetRequiredKeyedService<IGrainStorage>("relay"),
         Services.GetRequiredService<IReminderTable>(),
-        Services.GetRequiredService<IRelayStore>());
+        Services.GetRequiredService<IRelayStore>(),
+        Services.GetRequiredKeyedService<IGrainStorageSerializer>("relay"));
 
     public static SqliteTestHost Create() =>
         Open(Path.Combine(Path.GetTempPath(), "relay-storage-tests", Guid.NewGuid().ToString("N")), ownsFolder: true);
