@@ -217,6 +217,19 @@ public static class MessageValidator
             return RelayError.BadRequest("The message id contains control characters.", "Use printable characters only.");
         }
 
+        // An id is a segment of a URL path (/messages/{id}): "." and ".." are removed from a path by every client and
+        // server (RFC 3986, 5.2.4), even percent-encoded, so no request could ever name them.
+        if (id is "." or "..")
+        {
+            return RelayError.BadRequest($"The message id '{id}' cannot be used.", "'.' and '..' cannot be put in a URL path; choose another id.");
+        }
+
+        // A lone surrogate has no UTF-8 form: it could be neither stored as text nor put in a URL.
+        if (!IsWellFormedUtf16(id))
+        {
+            return RelayError.BadRequest("The message id is not valid Unicode text.", "It contains a lone UTF-16 surrogate; send well-formed text.");
+        }
+
         return null;
     }
 
@@ -304,6 +317,23 @@ public static class MessageValidator
         }
 
         return false;
+    }
+
+    private static bool IsWellFormedUtf16(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "…";

@@ -43,7 +43,7 @@ internal static class MessageEndpoints
 
     private static async Task<IResult> GetAsync(string id, HttpContext http, MessageService messages, CancellationToken cancellationToken)
     {
-        var outcome = await messages.GetAsync(id, withAudit: true, http.User.Caller() ?? RelayPrincipal.Anonymous, cancellationToken);
+        var outcome = await messages.GetAsync(PathIds.FromRoute(http, id), withAudit: true, http.User.Caller() ?? RelayPrincipal.Anonymous, cancellationToken);
         return outcome.Error is { } error ? Problems.From(error) : Results.Json(outcome.Result);
     }
 

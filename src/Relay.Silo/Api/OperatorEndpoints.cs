@@ -43,6 +43,7 @@ internal static class OperatorEndpoints
 
     private static async Task<IResult> ResubmitAsync(string id, HttpContext http, OperatorActions actions, ILogger<ResubmitRequest> logger)
     {
+        id = PathIds.FromRoute(http, id);
         var (request, problem) = await MessageEndpoints.ReadJsonAsync<ResubmitRequest>(http, allowEmpty: true);
         if (problem is not null)
         {
@@ -97,6 +98,7 @@ internal static class OperatorEndpoints
 
     private static async Task<IResult> DiscardAsync(string id, HttpContext http, OperatorActions actions, ILogger<ResubmitRequest> logger)
     {
+        id = PathIds.FromRoute(http, id);
         var destination = http.Request.Query["destination"].ToString();
         return await Problems.Guard(logger, id, async () =>
         {

@@ -1,9 +1,11 @@
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.Extensions.Options;
 using Relay.Contracts;
 using Relay.Core.Options;
 using Relay.Grains.Delivery;
+using Relay.Silo.Api;
 using Relay.Silo.Operating;
 
 namespace Relay.Silo.Portal;
@@ -32,6 +34,16 @@ public sealed class MessageModel(PortalQueries queries, OperatorActions actions,
 
     /// <summary>The payload each delivery carries; deliveries that carry the same bytes share one entry.</summary>
     public IReadOnlyList<(IReadOnlyList<string> Destinations, DeliveryContent Content, PayloadView View)> Payloads { get; private set; } = [];
+
+    /// <summary>
+    /// The id as the browser sent it, before any handler runs: the confirmed resubmit and discard act on it without
+    /// loading the page first (Kestrel leaves an encoded '/' encoded in the route value; see <see cref="PathIds"/>).
+    /// </summary>
+    public override void OnPageHandlerExecuting(PageHandlerExecutingContext context)
+    {
+        Id = PathIds.FromRoute(HttpContext, Id);
+        base.OnPageHandlerExecuting(context);
+    }
 
     public async Task<IActionResult> OnGetAsync(string? edit, CancellationToken cancellationToken) =>
         await LoadAsync(edit, cancellationToken) ? Page() : NotFoundPage();
@@ -179,8 +191,6 @@ public sealed class MessageModel(PortalQueries queries, OperatorActions actions,
 
     private async Task<bool> LoadAsync(string? editDestination, CancellationToken cancellationToken)
     {
-        // Kestrel leaves an encoded '/' encoded in the path: an id with a slash arrives as "%2F".
-        Id = Id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         Details = await queries.MessageAsync(Id, cancellationToken);
         if (Details is null)
         {

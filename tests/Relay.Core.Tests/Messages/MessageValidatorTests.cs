@@ -83,6 +83,30 @@ public class MessageValidatorTests
         Assert.Matches("^[0-9A-F]{64}$", message.ContentHash);
     }
 
+    [Theory]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("\ud800")]
+    [InlineData("a\udc00b")]
+    [InlineData("\ude00\ud83d")]
+    public void An_id_a_URL_path_cannot_carry_is_refused(string id)
+    {
+        var error = Refused(With(r => r.Id = id), 400);
+
+        Assert.Contains("message id", error.Title, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a/b")]
+    [InlineData("...")]
+    [InlineData("./a")]
+    [InlineData("%2F")]
+    [InlineData("\ud83d\ude00")]
+    public void An_id_with_characters_a_path_treats_specially_is_accepted(string id)
+    {
+        Assert.Equal(id, Valid(With(r => r.Id = id)).Id);
+    }
+
     [Fact]
     public void A_missing_request_body_is_refused()
     {
