@@ -54,4 +54,32 @@ public sealed class AnonymousPortalTests : IAsyncLifetime
         await Expect(page.Locator("#message-status")).ToHaveTextAsync("Discarded");
         await Expect(page.Locator("#audit tr.operator-action")).ToContainTextAsync("Discarded by anonymous");
     }
+
+    [Fact]
+    public async Task A_web_page_from_another_site_can_neither_send_nor_pause_through_the_browser()
+    {
+        var baseUrl = _silo.Client.BaseAddress!.ToString().TrimEnd('/');
+        var id = PortalFixture.NewId("csrf");
+        // A page of another site on the same machine (localhost is not 127.0.0.1 to a browser): a simple form post, and
+        // a no-cors fetch with a text/plain body that is JSON, as a hostile page would send them.
+        _destination.Answer("/evil", new Reply(200, $"""
+            <!doctype html><html><body>
+            <form method="post" action="{baseUrl}/destinations/rejecting/pause"><button id="go">go</button></form>
+            </body></html>
+            """, new Dictionary<string, string> { ["Content-Type"] = "text/html; charset=utf-8" }));
+        await using var context = await _browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(_destination.Url("/evil").Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
+
+        await page.EvaluateAsync("""
+            async ([url, body]) => { await fetch(url, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body }); }
+            """, new object[] { baseUrl + "/messages", $$"""{"id":"{{id}}","destination":"rejecting","payload":"x"}""" });
+        await page.ClickAsync("#go");
+        await page.WaitForURLAsync(baseUrl + "/destinations/rejecting/pause");
+
+        Assert.Null(await _silo.GetMessageAsync(id));
+        Assert.DoesNotContain(_destination.ReceivedAt("/reject"), r => r.Header("Idempotency-Key") == id);
+        var destinations = await TestSilo.ReadAsync(await _silo.Client.GetAsync("/destinations"));
+        Assert.NotEqual(true, (bool?)destinations["items"]!.AsArray().Single(d => (string?)d!["name"] == "rejecting")!["paused"]);
+    }
 }

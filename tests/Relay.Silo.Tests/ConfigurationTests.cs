@@ -26,6 +26,11 @@ public sealed class ConfigurationTests
         { "Relay:Contracts:c:MaxAttempts", ["--Relay:Contracts:c:MaxAttempts=many"] },
         { "Relay:Destinations:x:SyncTimeout", [Destination, "--Relay:Destinations:x:SyncTimeout=abc"] },
         { "Relay:Storage:Provider", ["--Relay:Storage:Provider=Oracle"] },
+        // A key left empty (a secret that did not arrive) would otherwise vanish, and with it the only key: anonymous mode.
+        { "Relay:Security:OperatorKeys:ops", ["--Relay:Security:OperatorKeys:ops="] },
+        { "Relay:Security:SenderKeys:0", ["--Relay:Security:SenderKeys:0=   "] },
+        { "Relay:Security:SenderKeys:shop", ["--Relay:Security:OperatorKeys:ops=a-real-key", "--Relay:Security:SenderKeys:shop="] },
+        { "Relay:Security:OperatorKeys", ["--Relay:Security:OperatorKeys=a-key-without-a-name"] },
     };
 
     [Theory]

@@ -90,13 +90,25 @@ internal static class MessageEndpoints
         });
     }
 
-    /// <summary>Reads a JSON body; a missing or malformed body, or one over the size limit, is a problem.</summary>
+    /// <summary>
+    /// Reads a JSON body; a missing or malformed body, or one over the size limit, is a problem, and so is a body that is
+    /// not declared <c>application/json</c> (415): a web page can send text/plain or a form to any address without
+    /// asking, but JSON only where CORS lets it.
+    /// </summary>
     internal static async Task<(T? Value, IResult? Problem)> ReadJsonAsync<T>(HttpContext http, bool allowEmpty = false)
         where T : class
     {
+        var noBody = http.Request.ContentLength is 0
+            || http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false };
+        if (http.Request.ContentType is not null ? !IsJson(http.Request.ContentType) : !(allowEmpty && noBody))
+        {
+            return (null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, "The body must be sent as 'Content-Type: application/json'.",
+                http.Request.ContentType is null ? "The request has no Content-Type." : "Other media types (text/plain, forms) are refused."));
+        }
+
         try
         {
-            if (allowEmpty && http.Request.ContentLength is 0)
+            if (allowEmpty && noBody)
             {
                 return (null, null);
             }
@@ -118,4 +130,10 @@ internal static class MessageEndpoints
             return (null, Problems.Of(413, "The request body is too large.", "Send a smaller payload, or raise Relay:Limits:MaxPayloadBytes."));
         }
     }
+
+    /// <summary><c>application/json</c> or a <c>+json</c> type of it (<c>application/vnd.x+json</c>), with any parameters.</summary>
+    private static bool IsJson(string contentType) =>
+        System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) && parsed.MediaType is { } type
+        && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 }

@@ -29,7 +29,8 @@ public static class RelayHostExtensions
         AddConfigFile(builder);
         var section = builder.Configuration.GetSection(RelayOptions.SectionName);
         var options = Bind(section);
-        var problems = RelayOptionsValidator.Validate(options, AdapterExtensions.Protocols);
+        var problems = RelayOptionsValidator.Validate(options, AdapterExtensions.Protocols)
+            .Concat(SecurityOptions.Validate(builder.Configuration.GetSection(SecurityOptions.SectionName))).ToList();
         if (problems.Count > 0)
         {
             throw new RelayConfigurationException(problems);

@@ -96,19 +96,11 @@ public static partial class RelaySecurityExtensions
     public static IApplicationBuilder UseRelaySecurity(this IApplicationBuilder app, Action<IApplicationBuilder> senderMiddleware)
     {
         var keys = app.ApplicationServices.GetRequiredService<ApiKeyRing>();
-        if (!keys.Enabled && !keys.AllowAnonymous)
+        if (!keys.Enabled)
         {
-            // Belt and braces beside the loopback-only listener: a connection from elsewhere is refused.
-            app.Use(async (http, next) =>
-            {
-                if (http.Connection.RemoteIpAddress is { } remote && !IPAddress.IsLoopback(remote))
-                {
-                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
-                    return;
-                }
-
-                await next(http);
-            });
+            // Without keys: beside the loopback-only listener, a peer or a host name from elsewhere is refused, and so is
+            // a browser's cross-site request that changes state.
+            app.UseMiddleware<AnonymousRequestGuard>(!keys.AllowAnonymous);
         }
 
         app.UseAuthentication();

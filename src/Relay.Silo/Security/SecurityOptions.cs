@@ -29,4 +29,36 @@ public sealed class SecurityOptions
 
     /// <summary>How long a portal sign-in lasts without use.</summary>
     public TimeSpan PortalSessionIdle { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// The keys as configured, checked before anything starts: a key left empty or blank (a secret that did not arrive)
+    /// would otherwise be dropped without a word, and with the last key gone the silo would run without keys. A bare
+    /// value where the keys are named (<c>Relay:Security:OperatorKeys=k</c>) would be dropped too. Names only, never a value.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(IConfigurationSection security)
+    {
+        var problems = new List<string>();
+        foreach (var list in new[] { nameof(SenderKeys), nameof(OperatorKeys) })
+        {
+            var keys = security.GetSection(list);
+            if (!string.IsNullOrEmpty(keys.Value))
+            {
+                problems.Add($"{keys.Path} holds a single value; give each key a name ({keys.Path}:<name>=<key>) or a list ({keys.Path}:0=<key>).");
+            }
+
+            foreach (var key in keys.GetChildren())
+            {
+                if (key.GetChildren().Any())
+                {
+                    problems.Add($"{key.Path} is not a key: a key is one text value.");
+                }
+                else if (string.IsNullOrWhiteSpace(key.Value))
+                {
+                    problems.Add($"{key.Path} is empty; a key must not be empty or blank (remove the entry, or give it the key).");
+                }
+            }
+        }
+
+        return problems;
+    }
 }
