@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# A/B of one change, decided on CPU per message rather than on throughput (which swings on a shared machine):
+# the same Release binaries run as variant A and variant B, alternating, ROUNDS times each, on a private PostgreSQL
+# (or the embedded SQLite), under the same closed-loop load; each run reports delivered msg/s and the milliseconds of
+# silo and PostgreSQL CPU per delivered message; the medians of each variant are printed last.
+#
+#   A_ENV="" B_ENV="DOTNET_TieredPGO=0" bench/ab.sh            environment of the silos per variant
+#   A_ARGS="" B_ARGS="--Relay:Scheduler:Shards=4" bench/ab.sh   extra silo arguments per variant
+#   SILOS=3 (1..3)  STORAGE=postgres|sqlite  ROUNDS=3  LOAD_S=30  WARMUP=2000  CONCURRENCY=64
+#
+# Ports as bench/run.sh (PostgreSQL 15498, sink 5299, silos 5201-5203, 12201-12203, 32201-32203): not both at once.
+# Writes nothing to the repository; its logs are under bench/results/tmp/ab (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SILOS=${SILOS:-3}; STORAGE=${STORAGE:-postgres}; ROUNDS=${ROUNDS:-3}; LOAD_S=${LOAD_S:-30}; WARMUP=${WARMUP:-2000}
+CONCURRENCY=${CONCURRENCY:-64}; A_ENV=${A_ENV:-}; B_ENV=${B_ENV:-}; A_ARGS=${A_ARGS:-}; B_ARGS=${B_ARGS:-}
+PG_PORT=15498; SINK_PORT=5299; HTTP_BASE=5200; SILO_BASE=12200; GATEWAY_BASE=32200
+SINK="http://127.0.0.1:$SINK_PORT"
+WORK="$ROOT/bench/results/tmp/ab"
+PGDIR=""
+say() { printf '[ab %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { say "error: $*"; exit 3; }
+[ "$SILOS" -ge 1 ] && [ "$SILOS" -le 3 ] || die "SILOS must be 1, 2 or 3"
+[ "$STORAGE" = postgres ] || [ "$STORAGE" = sqlite ] || die "STORAGE must be postgres or sqlite"
+[ "$STORAGE" = postgres ] || [ "$SILOS" -eq 1 ] || die "the embedded storage runs one silo"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+export PGOPTIONS="-c client_min_messages=warning"
+psql_q() { "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "${2:-relay}" -c "$1"; }
+
+mkdir -p "$WORK/pids" "$WORK/logs"
+exec 9>"$WORK/lock"
+flock -n 9 || die "another bench/ab.sh is running"
+PIDS=()
+cleanup() {
+  local rc=$? pid
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do { wait "$pid"; } 2>/dev/null || true; done
+  if [ -n "$PGDIR" ]; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$PGDIR"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+for port in "$PG_PORT" "$SINK_PORT" $(seq $((HTTP_BASE + 1)) $((HTTP_BASE + SILOS))); do
+  port_in_use "$port" && die "port $port is in use"
+done
+
+say "building Release (silo, load generator, sink)"
+for project in src/Relay.Silo bench/Relay.LoadGen bench/Relay.Sink; do
+  dotnet build "$ROOT/$project" -c Release -o "$WORK/bin/$(basename "$project")" -nologo -v q >"$WORK/logs/build.log" 2>&1 \
+    || { tail -n 30 "$WORK/logs/build.log" >&2; die "$project did not build"; }
+done
+LOADGEN=(dotnet "$WORK/bin/Relay.LoadGen/relay-loadgen.dll")
+
+if [ "$STORAGE" = postgres ]; then
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL's server binaries are missing (apt-get install postgresql), or set PG_BIN"
+  PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/relay-ab-pg.XXXXXX")
+  [ "$(id -u)" -eq 0 ] && chown -R postgres "$PGDIR"
+  as_postgres "$PG_BIN/initdb" -D "$PGDIR/data" -U postgres -E UTF8 --locale=C --auth=trust --no-instructions >"$WORK/logs/initdb.log" 2>&1 \
+    || die "initdb failed"
+  as_postgres "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 \
+    -o "-p $PG_PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null || die "PostgreSQL did not start"
+  psql_q "CREATE DATABASE relay" postgres
+  for script in "$ROOT"/sql/postgresql/*.sql; do
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 --single-transaction -h 127.0.0.1 -p "$PG_PORT" -U postgres -d relay -f "$script" >/dev/null
+  done
+fi
+
+(cd "$WORK" && exec dotnet "$WORK/bin/Relay.Sink/relay-sink.dll" --urls "$SINK" --latency-ms 1 >"$WORK/logs/sink.log" 2>&1 9>&-) &
+PIDS+=($!)
+wait_http() { for _ in $(seq 1 360); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; die "$1 did not answer within 180 s"; }
+wait_http "$SINK/stats"
+
+SILO_PIDS=()
+start_silos() {   # start_silos ENV ARGS
+  local env=$1 args=$2 i storage
+  SILO_PIDS=()
+  rm -rf "$WORK/sqlite"; mkdir -p "$WORK/sqlite"
+  for i in $(seq 1 "$SILOS"); do
+    if [ "$STORAGE" = postgres ]; then
+      storage="--Relay:Storage:Provider=AdoNet --Relay:Storage:Invariant=Npgsql --Relay:Storage:ConnectionString=Host=127.0.0.1;Port=$PG_PORT;Database=relay;Username=postgres"
+    else
+      storage="--Relay:Storage:Provider=Sqlite --Relay:Storage:DataPath=$WORK/sqlite"
+    fi
+    # shellcheck disable=SC2086 # ENV and ARGS are lists of words
+    (cd "$WORK" && exec env $env dotnet "$WORK/bin/Relay.Silo/Relay.Silo.dll" --contentRoot "$WORK/bin/Relay.Silo" \
+      --urls "http://127.0.0.1:$((HTTP_BASE + i))" --Relay:Cluster:SiloPort=$((SILO_BASE + i)) \
+      --Relay:Cluster:GatewayPort=$((GATEWAY_BASE + i)) --Relay:Samples:Enabled=false \
+      --Relay:Contracts:bench:MaxAttempts=10 --Relay:Contracts:bench:Delay=00:00:02 \
+      --Relay:Destinations:sink:Protocol=Http "--Relay:Destinations:sink:Address=$SINK/relay" --Relay:Destinations:sink:Contract=bench \
+      --Logging:LogLevel:Default=Warning $storage $args >"$WORK/logs/silo$i.log" 2>&1 9>&-) &
+    SILO_PIDS+=($!)
+    PIDS+=($!)
+  done
+  for i in $(seq 1 "$SILOS"); do wait_http "http://127.0.0.1:$((HTTP_BASE + i))/health"; done
+}
+stop_silos() {
+  local pid
+  for pid in "${SILO_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${SILO_PIDS[@]}"; do { wait "$pid"; } 2>/dev/null || true; done
+  SILO_PIDS=()
+}
+silo_cpu() { local pid t=0; for pid in "${SILO_PIDS[@]}"; do t=$(awk -v a="$t" -v b="$(cpu_seconds "$pid")" 'BEGIN { printf "%.2f", a + b }'); done; echo "$t"; }
+db_cpu() { if [ -n "$PGDIR" ]; then pg_cpu_seconds; else echo 0; fi; }
+urls() { local i; for i in $(seq 1 "$SILOS"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done; }
+
+# run VARIANT ENV ARGS: one measured load; prints "VARIANT msg/s silo-ms/msg db-ms/msg".
+run() {
+  local variant=$1 env=$2 args=$3 prefix s0 d0 s1 d1 n
+  start_silos "$env" "$args"
+  # shellcheck disable=SC2046
+  "${LOADGEN[@]}" $(urls) --destination sink --count "$WARMUP" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
+    >/dev/null 2>&1 || true
+  prefix="ab-$variant-$RANDOM$RANDOM"
+  curl -fs -X POST "$SINK/reset?prefix=$prefix-" >/dev/null
+  s0=$(silo_cpu); d0=$(db_cpu)
+  # shellcheck disable=SC2046
+  "${LOADGEN[@]}" $(urls) --destination sink --concurrency "$CONCURRENCY" --duration "$LOAD_S" --progress 0 --id-prefix "$prefix" \
+    >"$WORK/logs/load-$variant.log" 2>&1 || true
+  sleep 2   # the last outcomes
+  s1=$(silo_cpu); d1=$(db_cpu)
+  n=$(curl -fs "$SINK/stats" | jq .unique)
+  stop_silos
+  awk -v v="$variant" -v n="$n" -v s="$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" \
+      -v d="$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')" -v t="$LOAD_S" \
+    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f\n", v, n / t, s * 1000 / n, d * 1000 / n; else printf "%s 0 - -\n", v }'
+}
+
+say "$ROUNDS rounds of A ($A_ENV $A_ARGS) and B ($B_ENV $B_ARGS): $SILOS silo(s) on $STORAGE, $CONCURRENCY senders, $LOAD_S s each"
+RESULTS="$WORK/results.txt"; : >"$RESULTS"
+echo "variant  delivered/s  silo-ms/msg  db-ms/msg"
+for round in $(seq 1 "$ROUNDS"); do
+  for variant in A B; do
+    # Alternate which goes first, so that a drift of the machine does not favour one.
+    if [ $((round % 2)) -eq 0 ]; then variant=$([ "$variant" = A ] && echo B || echo A); fi
+    if [ "$variant" = A ]; then line=$(run A "$A_ENV" "$A_ARGS"); else line=$(run B "$B_ENV" "$B_ARGS"); fi
+    echo "$line" | tee -a "$RESULTS"
+  done
+done
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+for variant in A B; do
+  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg\n' "$variant" \
+    "$(awk -v v="$variant" '$1 == v { print $2 }' "$RESULTS" | median)" \
+    "$(awk -v v="$variant" '$1 == v { print $3 }' "$RESULTS" | median)" \
+    "$(awk -v v="$variant" '$1 == v { print $4 }' "$RESULTS" | median)"
+done
