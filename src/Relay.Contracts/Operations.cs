@@ -31,3 +31,38 @@ public sealed class MessagePage
     public List<SendResult> Items { get; set; } = [];
     public string? Next { get; set; }
 }
+
+/// <summary>Body of <c>POST /destinations/{name}/circuit</c>.</summary>
+public sealed class CircuitRequest
+{
+    /// <summary><c>Open</c> (held back until closed by hand) or <c>Closed</c> (released at once).</summary>
+    public CircuitState? State { get; set; }
+}
+
+/// <summary>Answer of <c>GET /destinations</c>.</summary>
+public sealed class DestinationList
+{
+    public List<DestinationState> Items { get; set; } = [];
+}
+
+/// <summary>A configured destination, its holds and its deliveries by status (<c>GET /destinations</c>).</summary>
+public sealed class DestinationState
+{
+    public string Name { get; set; } = "";
+    public string Protocol { get; set; } = "";
+    /// <summary>The destination's retry contract (<c>default</c> when it names none).</summary>
+    public string Contract { get; set; } = "";
+    public bool Paused { get; set; }
+    public CircuitState Circuit { get; set; }
+    /// <summary>When an open circuit lets its probe through; null when closed, or opened by hand (until closed by hand).</summary>
+    public DateTimeOffset? OpenUntil { get; set; }
+    /// <summary>Who paused or opened it, or why it opened.</summary>
+    public string? HoldReason { get; set; }
+    public int? MaxPerSecond { get; set; }
+    public int? FailureThreshold { get; set; }
+    public long Pending { get; set; }
+    public long InRetry { get; set; }
+    public long DeadLettered { get; set; }
+    public long Delivered { get; set; }
+    public long Discarded { get; set; }
+}

@@ -23,9 +23,43 @@ internal static class MessageEndpoints
     public static IEndpointRouteBuilder MapMessageEndpoints(this IEndpointRouteBuilder app)
     {
         // Senders send and read their own; listing is for operators (the fallback policy).
-        app.MapPost("/messages", SendAsync).RequireAuthorization(RelayAuth.SenderPolicy);
-        app.MapGet("/messages/{id}", GetAsync).RequireAuthorization(RelayAuth.SenderPolicy);
-        app.MapGet("/messages", ListAsync);
+        app.MapPost("/messages", SendAsync).RequireAuthorization(RelayAuth.SenderPolicy)
+            .WithName("SendMessage")
+            .WithTags(ApiReference.MessagesTag)
+            .WithSummary("Send a message")
+            .WithDescription("Stores the message durably, then makes the first attempt of each delivery within the request, bounded by the "
+                + "destination's SyncTimeout. 200 when every delivery is settled (Delivered, or DeadLettered by a non-retryable error), "
+                + "202 while any is InRetry or Pending. The same id with the same content answers the existing state and sends nothing "
+                + "new; the same id with other content answers 409. Bad input is refused whole: nothing is stored, nothing is sent.")
+            .AcceptsJsonBody<SendRequest>(required: true)
+            .Produces<SendResult>(StatusCodes.Status200OK)
+            .Produces<SendResult>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        app.MapGet("/messages/{id}", GetAsync).RequireAuthorization(RelayAuth.SenderPolicy)
+            .WithName("GetMessage")
+            .WithTags(ApiReference.MessagesTag)
+            .WithSummary("A message's status, its deliveries and its audit trail")
+            .WithDescription("A sender key reads only the messages it sent: another sender's answers 404, as an unknown id does.")
+            .Produces<SendResult>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        app.MapGet("/messages", ListAsync)
+            .WithName("ListMessages")
+            .WithTags(ApiReference.OperatingTag)
+            .WithSummary("Messages, newest first, filtered by status and destination")
+            .WithDescription("A filter on status or destination matches a message by any of its deliveries. Items carry no audit trail; "
+                + "'next' is the cursor of the following page, null on the last.")
+            .WithQueryParameter("status", "Pending, InRetry, Delivered, DeadLettered or Discarded.")
+            .WithQueryParameter("destination", "A destination name.")
+            .WithQueryParameter("limit", "1 to 1000; default 100.")
+            .WithQueryParameter("cursor", "The 'next' of the previous page, as it is.")
+            .Produces<MessagePage>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

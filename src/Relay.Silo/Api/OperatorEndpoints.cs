@@ -15,29 +15,87 @@ internal static class OperatorEndpoints
 {
     public static IEndpointRouteBuilder MapOperatorEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/messages/resubmit", BulkResubmitAsync);
-        app.MapPost("/messages/{id}/resubmit", ResubmitAsync);
-        app.MapPost("/messages/{id}/discard", DiscardAsync);
-        app.MapGet("/destinations", DestinationsAsync);
-        app.MapPost("/destinations/{name}/pause", (string name, HttpContext http, OperatorActions actions, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
-            ControlAsync(name, http, actions, options, logger, (a, by) => a.SetPausedAsync(name, paused: true, by)));
-        app.MapPost("/destinations/{name}/resume", (string name, HttpContext http, OperatorActions actions, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
-            ControlAsync(name, http, actions, options, logger, (a, by) => a.SetPausedAsync(name, paused: false, by)));
-        app.MapPost("/destinations/{name}/circuit", async (string name, HttpContext http, OperatorActions actions, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
-        {
-            var (request, problem) = await MessageEndpoints.ReadJsonAsync<CircuitRequest>(http);
-            if (problem is not null)
-            {
-                return problem;
-            }
+        // No policy named: the fallback policy makes every one of these an operator's.
+        var messages = app.MapGroup("").WithTags(ApiReference.OperatingTag);
+        messages.MapPost("/messages/resubmit", BulkResubmitAsync)
+            .WithName("ResubmitMessages")
+            .WithSummary("Resubmit every delivery of a status (and destination)")
+            .WithDescription("Every DeadLettered delivery (the default), or every InRetry one (\"retry now\"), optionally of one destination, "
+                + "at most 100,000 per request; the retry schedulers make the attempts. Answers how many were resubmitted.")
+            .AcceptsJsonBody<BulkResubmitRequest>(required: false)
+            .Produces<BulkResubmitResult>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        messages.MapPost("/messages/{id}/resubmit", ResubmitAsync)
+            .WithName("ResubmitMessage")
+            .WithSummary("Resubmit one message's dead-lettered deliveries, optionally edited")
+            .WithDescription("Every DeadLettered delivery of the message, or only the one to 'destination' (which may then also be InRetry: "
+                + "\"try now\"). Attempts are counted afresh and the first new one is made within the request; the edit and who made it go "
+                + "into the audit. A Delivered delivery is never sent again. Every field of the body is optional; the body may be empty.")
+            .AcceptsJsonBody<ResubmitRequest>(required: false)
+            .Produces<SendResult>(StatusCodes.Status200OK)
+            .Produces<SendResult>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        messages.MapPost("/messages/{id}/discard", DiscardAsync)
+            .WithName("DiscardMessage")
+            .WithSummary("Discard a message's dead-lettered deliveries")
+            .WithDescription("DeadLettered → Discarded, for every dead-lettered delivery of the message or only the one to '?destination='.")
+            .WithQueryParameter("destination", "Only the delivery to this destination.")
+            .Produces<SendResult>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-            if (request?.State is not (CircuitState.Open or CircuitState.Closed))
+        var destinations = app.MapGroup("/destinations").WithTags(ApiReference.DestinationsTag);
+        destinations.MapGet("", DestinationsAsync)
+            .WithName("ListDestinations")
+            .WithSummary("Every configured destination: holds and deliveries by status")
+            .Produces<DestinationList>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        destinations.MapPost("/{name}/pause", (string name, HttpContext http, OperatorActions actions, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
+                ControlAsync(name, http, actions, options, logger, (a, by) => a.SetPausedAsync(name, paused: true, by)))
+            .WithName("PauseDestination")
+            .WithSummary("Pause a destination")
+            .WithDescription("No attempt goes to it; new messages are stored and answered 202 Pending; retries wait, not counted against MaxAttempts. "
+                + "The answer carries the destination's holds; its counts are not read here (zeros): see GET /destinations.")
+            .Produces<DestinationState>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        destinations.MapPost("/{name}/resume", (string name, HttpContext http, OperatorActions actions, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
+                ControlAsync(name, http, actions, options, logger, (a, by) => a.SetPausedAsync(name, paused: false, by)))
+            .WithName("ResumeDestination")
+            .WithSummary("Resume a paused destination")
+            .WithDescription("Waiting deliveries are sent, paced by MaxPerSecond. The answer's counts are zeros, as for pause.")
+            .Produces<DestinationState>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        destinations.MapPost("/{name}/circuit", async (string name, HttpContext http, OperatorActions actions, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger) =>
             {
-                return Problems.Of(400, "Give \"state\": \"Open\" or \"Closed\".", "Open holds every attempt back until closed by hand; Closed lets them go.");
-            }
+                var (request, problem) = await MessageEndpoints.ReadJsonAsync<CircuitRequest>(http);
+                if (problem is not null)
+                {
+                    return problem;
+                }
 
-            return await ControlAsync(name, http, actions, options, logger, (a, by) => a.SetCircuitAsync(name, request.State.Value, by));
-        });
+                if (request?.State is not (CircuitState.Open or CircuitState.Closed))
+                {
+                    return Problems.Of(400, "Give \"state\": \"Open\" or \"Closed\".", "Open holds every attempt back until closed by hand; Closed lets them go.");
+                }
+
+                return await ControlAsync(name, http, actions, options, logger, (a, by) => a.SetCircuitAsync(name, request.State.Value, by));
+            })
+            .WithName("SetDestinationCircuit")
+            .WithSummary("Open or close a destination's circuit by hand")
+            .WithDescription("\"Open\": attempts are held back until closed by hand (no probe). \"Closed\": released at once. The answer's counts are zeros, as for pause.")
+            .AcceptsJsonBody<CircuitRequest>(required: true)
+            .Produces<DestinationState>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -122,32 +180,27 @@ internal static class OperatorEndpoints
         });
     }
 
-    internal static object Describe(string name, DestinationOptions destination, DestinationHolds holds, IReadOnlyList<DestinationCount> counts)
+    internal static DestinationState Describe(string name, DestinationOptions destination, DestinationHolds holds, IReadOnlyList<DestinationCount> counts)
     {
         long Count(DeliveryStatus s) => counts.Where(c => c.Destination == name && c.Status == s).Sum(c => c.Count);
         var hold = holds.ByDestination.GetValueOrDefault(name);
-        return new
+        return new DestinationState
         {
-            name,
-            protocol = destination.Protocol,
-            contract = destination.Contract ?? RelayOptions.DefaultContractName,
-            paused = hold?.Paused ?? false,
-            circuit = (hold?.Circuit ?? CircuitState.Closed).ToString(),
-            openUntil = hold?.OpenUntil,
-            holdReason = hold?.Reason,
-            maxPerSecond = destination.MaxPerSecond,
-            failureThreshold = destination.FailureThreshold,
-            pending = Count(DeliveryStatus.Pending),
-            inRetry = Count(DeliveryStatus.InRetry),
-            deadLettered = Count(DeliveryStatus.DeadLettered),
-            delivered = Count(DeliveryStatus.Delivered),
-            discarded = Count(DeliveryStatus.Discarded),
+            Name = name,
+            Protocol = destination.Protocol,
+            Contract = destination.Contract ?? RelayOptions.DefaultContractName,
+            Paused = hold?.Paused ?? false,
+            Circuit = hold?.Circuit ?? CircuitState.Closed,
+            OpenUntil = hold?.OpenUntil,
+            HoldReason = hold?.Reason,
+            MaxPerSecond = destination.MaxPerSecond,
+            FailureThreshold = destination.FailureThreshold,
+            Pending = Count(DeliveryStatus.Pending),
+            InRetry = Count(DeliveryStatus.InRetry),
+            DeadLettered = Count(DeliveryStatus.DeadLettered),
+            Delivered = Count(DeliveryStatus.Delivered),
+            Discarded = Count(DeliveryStatus.Discarded),
         };
-    }
-
-    private sealed class CircuitRequest
-    {
-        public CircuitState? State { get; set; }
     }
 
     private static async Task<IResult> DestinationsAsync(IRelayStore store, DestinationControl control, IOptions<RelayOptions> options, ILogger<ResubmitRequest> logger, CancellationToken cancellationToken)
@@ -157,7 +210,7 @@ internal static class OperatorEndpoints
             var counts = await store.CountByDestinationAsync(cancellationToken);
             var holds = control.Current;
             var items = options.Value.Destinations.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => Describe(d.Key, d.Value, holds, counts));
-            return Results.Json(new { items });
+            return Results.Json(new DestinationList { Items = items.ToList() });
         });
     }
 

@@ -46,6 +46,7 @@ public static class RelayHostExtensions
         services.AddRelayPortal();
         services.AddRelayAdapters(options.Limits.MaxResponseBodyBytes);
         services.AddRelaySoapFrontDoor();
+        services.AddRelayApiReference();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
@@ -107,6 +108,7 @@ public static class RelayHostExtensions
         app.MapHealthEndpoints();
         app.MapRelayPortal();
         app.MapRelayTelemetry();
+        app.MapRelayApiReference();
         if (app.Configuration.GetValue("Relay:Samples:Enabled", false))
         {
             app.MapSampleEndpoints();

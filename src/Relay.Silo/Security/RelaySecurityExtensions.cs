@@ -138,9 +138,15 @@ public static partial class RelaySecurityExtensions
         });
     }
 
+    /// <summary>
+    /// Pages an operator opens in a browser, signed in to the portal: the portal, the dashboard, and the API reference
+    /// (the page, and the document its script fetches with the same cookie).
+    /// </summary>
     internal static bool IsBrowserPath(PathString path) =>
         path.StartsWithSegments("/portal", StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase);
+        || path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(Api.ApiReference.PagePath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Every URL the server would listen on, moved to 127.0.0.1 when its host is not a loopback one.</summary>
     private static void ListenOnLoopbackOnly(WebApplicationBuilder builder)
