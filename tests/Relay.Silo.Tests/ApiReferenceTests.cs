@@ -140,12 +140,23 @@ public sealed class ApiReferenceTests(ReferencedSilo fixture) : IClassFixture<Re
 
         var wrong = await fixture.GetAsync(path, "not-a-key");
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal("application/problem+json", wrong.Content.Headers.ContentType?.MediaType);
+    }
 
-        // A browser without a key is sent to the portal's sign-in, and back here afterwards.
-        var browser = await fixture.GetAsync(path, key: null);
+    [Fact]
+    public async Task Without_a_key_the_page_sends_a_browser_to_the_sign_in_and_the_document_answers_401()
+    {
+        var browser = await fixture.GetAsync(ReferencePage, key: null);
         Assert.Equal(HttpStatusCode.Redirect, browser.StatusCode);
-        Assert.Equal("/portal/login", browser.Headers.Location?.AbsolutePath);
-        Assert.Contains("returnUrl=" + Uri.EscapeDataString(path), browser.Headers.Location?.Query, StringComparison.Ordinal);
+        var location = new Uri(fixture.Silo.Client.BaseAddress!, browser.Headers.Location!);
+        Assert.Equal("/portal/login", location.AbsolutePath);
+        Assert.Contains("returnUrl=" + Uri.EscapeDataString(ReferencePage), location.Query, StringComparison.Ordinal);
+
+        // The document is not a page: no key (and no portal sign-in) is 401, as for the API.
+        var document = await fixture.GetAsync("/openapi/v1.json", key: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, document.StatusCode);
+        Assert.Equal("application/problem+json", document.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Bearer", document.Headers.WwwAuthenticate.Single().Scheme);
     }
 
     private const string ReferencePage = "/scalar/";

@@ -14,7 +14,8 @@ namespace Relay.Silo.Api;
 internal static class ApiReference
 {
     public const string DocumentName = "v1";
-    public const string DocumentPattern = "/openapi/{documentName}.json";
+    public const string DocumentPrefix = "/openapi";
+    public const string DocumentPattern = DocumentPrefix + "/{documentName}.json";
     public const string DocumentPath = "/openapi/v1.json";
     public const string PagePath = "/scalar";
 

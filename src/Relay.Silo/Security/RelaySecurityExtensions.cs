@@ -54,6 +54,18 @@ public static partial class RelaySecurityExtensions
                 cookie.ReturnUrlParameter = "returnUrl";
                 cookie.ExpireTimeSpan = security.PortalSessionIdle;
                 cookie.SlidingExpiration = true;
+                cookie.Events.OnRedirectToLogin = context =>
+                {
+                    // The OpenAPI document is read with the portal's cookie by the reference page, but it is not a
+                    // page: without either, it answers as the API does (401 problem+json), not with the sign-in page.
+                    if (context.Request.Path.StartsWithSegments(Api.ApiReference.DocumentPrefix, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return context.HttpContext.ChallengeAsync(RelayAuth.ApiKeyScheme);
+                    }
+
+                    context.Response.Redirect(context.RedirectUri);
+                    return Task.CompletedTask;
+                };
                 cookie.Events.OnRedirectToAccessDenied = context =>
                 {
                     context.Response.StatusCode = StatusCodes.Status403Forbidden;
@@ -146,7 +158,7 @@ public static partial class RelaySecurityExtensions
         path.StartsWithSegments("/portal", StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(Api.ApiReference.PagePath, StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase);
+        || path.StartsWithSegments(Api.ApiReference.DocumentPrefix, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Every URL the server would listen on, moved to 127.0.0.1 when its host is not a loopback one.</summary>
     private static void ListenOnLoopbackOnly(WebApplicationBuilder builder)
