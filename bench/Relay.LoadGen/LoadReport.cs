@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 
 namespace Relay.LoadGen;
 
-/// <summary>The body of one <c>POST /messages</c> (CONTRACT.md).</summary>
+/// <summary>The body of one <c>POST /messages</c> (docs/API.md).</summary>
 internal sealed record MessageRequest(string Id, string Destination, string Payload, string ContentType, string? Contract);
 
 /// <summary>Answer latency in milliseconds, over every HTTP answer (transport errors have none).</summary>

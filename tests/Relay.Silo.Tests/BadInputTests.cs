@@ -53,7 +53,7 @@ public sealed class BadInputSilo : IAsyncLifetime
 
 /// <summary>
 /// <c>POST /messages</c> refuses bad input whole: problem+json with the right status and a title, nothing stored,
-/// nothing sent (CONTRACT.md, "HTTP API").
+/// nothing sent (docs/API.md, "POST /messages" and "Errors").
 /// </summary>
 public sealed class BadInputTests(BadInputSilo fixture) : IClassFixture<BadInputSilo>
 {
@@ -103,6 +103,15 @@ public sealed class BadInputTests(BadInputSilo fixture) : IClassFixture<BadInput
 
         Assert.True(((string?)problem["title"])!.Contains(mentions, StringComparison.OrdinalIgnoreCase),
             $"{@case}: the title '{problem["title"]}' does not mention {mentions}.");
+    }
+
+    [Fact]
+    public async Task A_send_without_a_message_points_to_the_API_guide_in_the_repository()
+    {
+        var problem = await AssertRefusedAsync("null", HttpStatusCode.BadRequest, id: null);
+
+        // The repository's own guide, never a file outside it.
+        Assert.Contains("docs/API.md", (string?)problem["detail"], StringComparison.Ordinal);
     }
 
     [Theory]

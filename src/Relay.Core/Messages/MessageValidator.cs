@@ -43,7 +43,7 @@ public static class MessageValidator
     {
         if (request is null)
         {
-            return RelayError.BadRequest("The request has no body.", "Send a JSON message as described in CONTRACT.md.");
+            return RelayError.BadRequest("The request has no body.", "Send a JSON message as docs/API.md describes (POST /messages).");
         }
 
         var limits = options.Limits;

@@ -1,6 +1,6 @@
 namespace Relay.Core.Options;
 
-/// <summary>The section <c>Relay</c> of the configuration (see CONTRACT.md, "Configuration").</summary>
+/// <summary>The section <c>Relay</c> of the configuration (docs/API.md, "Configuration").</summary>
 public sealed class RelayOptions
 {
     public const string SectionName = "Relay";

@@ -714,7 +714,7 @@ internal sealed partial class DeliveryGrain(
     }
 }
 
-/// <summary>The JSON a notify destination receives (CONTRACT.md, "The final notification").</summary>
+/// <summary>The JSON a notify destination receives (docs/API.md, "The final notification").</summary>
 internal sealed class FinalNotification
 {
     public required string Id { get; init; }

@@ -7,7 +7,7 @@ using Relay.Grains.Messages;
 
 namespace Relay.Silo.Api;
 
-/// <summary>Maps grain views and stored rows to the public shapes of CONTRACT.md.</summary>
+/// <summary>Maps grain views and stored rows to the public shapes of docs/API.md.</summary>
 internal static class Views
 {
     public static SendResult ToResult(MessageView view) => new()

@@ -4,7 +4,7 @@ namespace Relay.Core.Tests.Options;
 
 public class RelayOptionsValidatorTests
 {
-    /// <summary>The configuration of CONTRACT.md, with the destination <c>shipping</c> its topic names.</summary>
+    /// <summary>The configuration of docs/API.md ("Configuration"), with the destination <c>shipping</c> its topic names.</summary>
     private static RelayOptions ContractExample() => new()
     {
         Storage = { Provider = "Sqlite", DataPath = "./data" },
