@@ -18,17 +18,23 @@ public sealed class BulkResubmitRequest
 {
     /// <summary><c>DeadLettered</c> (the default), or <c>InRetry</c> to attempt those waiting for a retry now.</summary>
     public DeliveryStatus? Status { get; set; }
+    /// <summary>Only the deliveries to this destination.</summary>
     public string? Destination { get; set; }
 }
 
+/// <summary>Answer of <c>POST /messages/resubmit</c>.</summary>
 public sealed class BulkResubmitResult
 {
+    /// <summary>How many deliveries were resubmitted (at most 100,000 per request).</summary>
     public int Resubmitted { get; set; }
 }
 
+/// <summary>Answer of <c>GET /messages</c>: a page of messages, newest first.</summary>
 public sealed class MessagePage
 {
+    /// <summary>Messages without their audit.</summary>
     public List<SendResult> Items { get; set; } = [];
+    /// <summary>The cursor of the next page (<c>?cursor=</c>); null on the last.</summary>
     public string? Next { get; set; }
 }
 
@@ -52,6 +58,7 @@ public sealed class DestinationState
     public string Protocol { get; set; } = "";
     /// <summary>The destination's retry contract (<c>default</c> when it names none).</summary>
     public string Contract { get; set; } = "";
+    /// <summary>Paused by an operator: nothing is attempted until resumed.</summary>
     public bool Paused { get; set; }
     public CircuitState Circuit { get; set; }
     /// <summary>When an open circuit lets its probe through; null when closed, or opened by hand (until closed by hand).</summary>
@@ -60,6 +67,7 @@ public sealed class DestinationState
     public string? HoldReason { get; set; }
     public int? MaxPerSecond { get; set; }
     public int? FailureThreshold { get; set; }
+    /// <summary>Its deliveries in each status, cluster-wide (zeros in the answer of pause, resume and circuit).</summary>
     public long Pending { get; set; }
     public long InRetry { get; set; }
     public long DeadLettered { get; set; }

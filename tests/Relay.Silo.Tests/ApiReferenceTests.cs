@@ -111,6 +111,18 @@ public sealed class ApiReferenceTests(ReferencedSilo fixture) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task The_public_shapes_carry_the_descriptions_of_Relay_Contracts()
+    {
+        // From the doc comments of Relay.Contracts (an XML file the build hands to the OpenAPI source generator).
+        var schemas = (await DocumentAsync())["components"]!["schemas"]!;
+        foreach (var (schema, property) in new[] { ("SendRequest", "destination"), ("SendRequest", "orderingKey"), ("DeliveryResult", "lastError") })
+        {
+            var description = (string?)schemas[schema]?["properties"]?[property]?["description"];
+            Assert.False(string.IsNullOrWhiteSpace(description), $"{schema}.{property} has no description in /openapi/v1.json");
+        }
+    }
+
+    [Fact]
     public async Task The_reference_page_and_its_script_are_served_by_the_silo()
     {
         var page = await fixture.GetAsync(ReferencePage, ReferencedSilo.OperatorKey);
@@ -119,6 +131,7 @@ public sealed class ApiReferenceTests(ReferencedSilo fixture) : IClassFixture<Re
         var html = await page.Content.ReadAsStringAsync();
         Assert.Contains("openapi/v1.json", html, StringComparison.Ordinal);
         Assert.Contains("\"telemetry\":false", html, StringComparison.Ordinal);
+        Assert.Contains("\"showDeveloperTools\":\"never\"", html, StringComparison.Ordinal);
         Assert.Contains("<script src=\"scalar.js\">", html, StringComparison.Ordinal);
         // Nothing from elsewhere: the script is this silo's.
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);

@@ -53,10 +53,13 @@ internal static class ApiReference
         app.MapScalarApiReference(PagePath, scalar => scalar
                 .WithTitle("Relay HTTP API")
                 .WithOpenApiRoutePattern(DocumentPattern)
-                // Nothing from the internet, nothing reported anywhere: the page talks to this silo only.
+                // Nothing from the internet, nothing reported or shared anywhere: the page talks to this silo only.
+                // (Scalar's developer toolbar offers to share the document and deploy it on Scalar's service.)
                 .DisableDefaultFonts()
                 .DisableTelemetry()
                 .DisableAgent()
+                .DisableMcp()
+                .HideDeveloperTools()
                 .AddPreferredSecuritySchemes([ApiKeyScheme]))
             .RequireAuthorization(RelayAuth.PortalPolicy);
         return app;

@@ -54,18 +54,13 @@ public static partial class RelaySecurityExtensions
                 cookie.ReturnUrlParameter = "returnUrl";
                 cookie.ExpireTimeSpan = security.PortalSessionIdle;
                 cookie.SlidingExpiration = true;
+                var redirectToLogin = cookie.Events.OnRedirectToLogin;
                 cookie.Events.OnRedirectToLogin = context =>
-                {
                     // The OpenAPI document is read with the portal's cookie by the reference page, but it is not a
                     // page: without either, it answers as the API does (401 problem+json), not with the sign-in page.
-                    if (context.Request.Path.StartsWithSegments(Api.ApiReference.DocumentPrefix, StringComparison.OrdinalIgnoreCase))
-                    {
-                        return context.HttpContext.ChallengeAsync(RelayAuth.ApiKeyScheme);
-                    }
-
-                    context.Response.Redirect(context.RedirectUri);
-                    return Task.CompletedTask;
-                };
+                    context.Request.Path.StartsWithSegments(Api.ApiReference.DocumentPrefix, StringComparison.OrdinalIgnoreCase)
+                        ? context.HttpContext.ChallengeAsync(RelayAuth.ApiKeyScheme)
+                        : redirectToLogin(context);
                 cookie.Events.OnRedirectToAccessDenied = context =>
                 {
                     context.Response.StatusCode = StatusCodes.Status403Forbidden;
