@@ -65,7 +65,10 @@ internal static class ApiReference
         return app;
     }
 
-    /// <summary>Documents a JSON body the handler reads itself (so that a body the binder would refuse still gets Relay's own problem).</summary>
+    /// <summary>
+    /// Documents a JSON body the handler reads itself (<see cref="MessageEndpoints.ReadJsonAsync{T}"/>: its own
+    /// problems for a body that is not JSON, and 415 for another media type).
+    /// </summary>
     public static RouteHandlerBuilder AcceptsJsonBody<T>(this RouteHandlerBuilder builder, bool required) =>
         builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
         {

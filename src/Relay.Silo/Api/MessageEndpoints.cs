@@ -37,6 +37,7 @@ internal static class MessageEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapGet("/messages/{id}", GetAsync).RequireAuthorization(RelayAuth.SenderPolicy)
             .WithName("GetMessage")

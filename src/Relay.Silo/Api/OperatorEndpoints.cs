@@ -25,13 +25,15 @@ internal static class OperatorEndpoints
             .AcceptsJsonBody<BulkResubmitRequest>(required: false)
             .Produces<BulkResubmitResult>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         messages.MapPost("/messages/{id}/resubmit", ResubmitAsync)
             .WithName("ResubmitMessage")
             .WithSummary("Resubmit one message's dead-lettered deliveries, optionally edited")
             .WithDescription("Every DeadLettered delivery of the message, or only the one to 'destination' (which may then also be InRetry: "
                 + "\"try now\"). Attempts are counted afresh and the first new one is made within the request; the edit and who made it go "
-                + "into the audit. A Delivered delivery is never sent again. Every field of the body is optional; the body may be empty.")
+                + "into the audit. A Delivered delivery is never sent again. Every field of the body is optional; the body may be empty "
+                + "(a body needs Content-Type: application/json).")
             .AcceptsJsonBody<ResubmitRequest>(required: false)
             .Produces<SendResult>(StatusCodes.Status200OK)
             .Produces<SendResult>(StatusCodes.Status202Accepted)
@@ -39,6 +41,7 @@ internal static class OperatorEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         messages.MapPost("/messages/{id}/discard", DiscardAsync)
             .WithName("DiscardMessage")
@@ -95,6 +98,7 @@ internal static class OperatorEndpoints
             .Produces<DestinationState>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
