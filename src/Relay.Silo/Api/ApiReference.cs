@@ -16,7 +16,6 @@ internal static class ApiReference
     public const string DocumentName = "v1";
     public const string DocumentPrefix = "/openapi";
     public const string DocumentPattern = DocumentPrefix + "/{documentName}.json";
-    public const string DocumentPath = "/openapi/v1.json";
     public const string PagePath = "/scalar";
 
     public const string MessagesTag = "Messages";
@@ -73,7 +72,12 @@ internal static class ApiReference
         builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
         {
             var schema = await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken);
-            context.Document?.AddComponent(typeof(T).Name, schema);
+            // Once per document (it is made afresh for each request), however many operations take the type.
+            if (context.Document is { } document && document.Components?.Schemas?.ContainsKey(typeof(T).Name) != true)
+            {
+                document.AddComponent(typeof(T).Name, schema);
+            }
+
             operation.RequestBody = new OpenApiRequestBody
             {
                 Required = required,
