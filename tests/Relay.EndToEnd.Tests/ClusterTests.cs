@@ -118,6 +118,30 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_message_is_attempted_first_on_the_silo_that_took_it()
+    {
+        const int perSilo = 40;
+        await StartSilosAsync(2);
+        _destination.Answer("/orders", Reply.Ok());
+
+        await Task.WhenAll(Enumerable.Range(0, perSilo).SelectMany(i => new[] { 0, 1 }.Select(async s =>
+        {
+            var response = await _silos[s].Client.PostAsJsonAsync("/messages", new { id = $"local{s}-{i}", destination = "orders", payload = "p" });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        })));
+
+        // The audit names the silo of every attempt: one silo for everything the first took, the other for the second's.
+        // (Placed by their hash, about half of each would have been attempted on the other silo.)
+        var attempts = await AttemptSilosAsync();
+        var first = attempts.Where(a => a.MessageId.StartsWith("local0-", StringComparison.Ordinal)).Select(a => a.Silo).Distinct().ToArray();
+        var second = attempts.Where(a => a.MessageId.StartsWith("local1-", StringComparison.Ordinal)).Select(a => a.Silo).Distinct().ToArray();
+        Assert.Equal(2 * perSilo, attempts.Count);
+        Assert.Single(first);
+        Assert.Single(second);
+        Assert.NotEqual(first[0], second[0]);
+    }
+
+    [Fact]
     public async Task A_backlog_of_20000_is_drained_by_every_silo_in_fair_shares_within_MaxPerSecond()
     {
         const int count = 20_000, perSecond = 500;
@@ -279,6 +303,22 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         return shares;
+    }
+
+    private async Task<List<(string MessageId, string Silo)>> AttemptSilosAsync()
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT message_id, silo FROM audit WHERE destination = 'orders' AND kind = 'Attempt'", connection);
+        var attempts = new List<(string, string)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            attempts.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return attempts;
     }
 
     /// <summary>When each successful attempt to the backlog started, as the silos recorded it.</summary>

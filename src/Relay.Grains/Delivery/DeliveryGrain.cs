@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
+using Orleans.Runtime.Placement;
 using Orleans.Runtime;
 using Orleans.Storage;
 using Relay.Adapters;
@@ -27,7 +28,8 @@ namespace Relay.Grains.Delivery;
 /// <see cref="DeliveryState.DueAt"/> column that the retry schedulers poll.
 /// </summary>
 // Hash-based placement spreads deliveries evenly over the silos (whatever silo the caller is on), so a backlog
-// woken by the schedulers is worked by every silo in equal shares.
+// woken by the schedulers is worked by every silo in equal shares. A new message's deliveries are the exception:
+// MessageGrain gives a placement hint, and they are activated on the silo that took the request.
 [HashBasedPlacement]
 internal sealed partial class DeliveryGrain(
     [FromKeyedServices(RelayStorage.Name)] IGrainStorage storage,
@@ -54,6 +56,9 @@ internal sealed partial class DeliveryGrain(
 
     public async Task<DeliveryView> Accept(DeliveryEnvelope envelope, bool attemptNow)
     {
+        // The hint that placed this grain on the silo that took the request (MessageGrain) stops here: the grains this
+        // delivery calls in turn (a notification, its ordering key) are placed as their own placement says.
+        RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         if (Stored.Loaded && Stored.RecordExists)
         {
             return Repeated(envelope);
@@ -102,6 +107,15 @@ internal sealed partial class DeliveryGrain(
         else if (attemptNow)
         {
             await FirstAttemptAsync(destination);
+        }
+
+        if (S.Status != DeliveryStatus.Delivered)
+        {
+            // Placed on the silo that took the request: a delivery with more to come moves, once idle, to where its hash
+            // places it (Orleans migration; nothing moves when that is this silo). Left here, it would come back here
+            // even after leaving memory, whenever this silo wakes it (a bulk resubmit, a scheduler): this silo's
+            // directory cache would still name it, and a backlog would not be worked by every silo in fair shares.
+            this.MigrateOnIdle();
         }
 
         return S.ToView();
