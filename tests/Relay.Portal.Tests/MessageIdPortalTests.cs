@@ -38,7 +38,7 @@ public sealed class MessageIdPortalTests(PortalFixture portal) : IClassFixture<P
         await Expect(page.Locator("#message-id")).ToHaveTextAsync(slashed);
         await Expect(page.Locator("#message-status")).ToHaveTextAsync("Discarded");
 
-        Assert.Equal("Discarded", (string?)(await portal.GetAsync(slashed))["status"]);
+        Assert.Equal("Discarded", (string?)(await portal.GetAsync(slashed))["deliveries"]![0]!["status"]);
         var untouched = await portal.GetAsync(twin);
         Assert.Equal("DeadLettered", (string?)untouched["status"]);
         Assert.True(untouched["events"] is null || untouched["events"]!.AsArray().Count == 0, untouched.ToJsonString());

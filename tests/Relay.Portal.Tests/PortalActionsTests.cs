@@ -191,7 +191,7 @@ public sealed class PortalActionsTests(PortalFixture portal) : IClassFixture<Por
 
         await Expect(page.Locator("#message-status")).ToHaveTextAsync("Discarded");
         await Expect(page.Locator("#audit tr.operator-action")).ToContainTextAsync("Discarded by ops");
-        Assert.Equal("Discarded", (string?)(await portal.GetAsync(id))["status"]);
+        Assert.Equal("Discarded", (string?)(await portal.GetAsync(id))["deliveries"]![0]!["status"]);
     }
 
     [Fact]

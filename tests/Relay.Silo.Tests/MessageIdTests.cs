@@ -142,7 +142,7 @@ public sealed class MessageIdTests(MessageIdSilo fixture) : IClassFixture<Messag
             var body = await TestSilo.ReadAsync(discard);
             Assert.True(discard.IsSuccessStatusCode, $"discard {id}: {(int)discard.StatusCode} {body.ToJsonString()}");
             Assert.Equal(id, (string?)body["id"]);
-            Assert.Equal("Discarded", (string?)body["status"]);
+            Assert.Equal("Discarded", (string?)body["deliveries"]![0]!["status"]);
         }
 
         var after = await ReadAsync(path, id, "read after discard");

@@ -6,12 +6,13 @@ public static class StatusRollup
 {
     /// <summary>
     /// A message's status is its deliveries' worst: any InRetry or Pending → that (InRetry first);
-    /// else any DeadLettered → DeadLettered; else Delivered (Discarded deliveries count as settled).
+    /// else any DeadLettered → DeadLettered; else Delivered: the API's contract, which counts Discarded deliveries as
+    /// settled (a message whose deliveries were all discarded is Delivered; each delivery's own status says Discarded).
     /// </summary>
     public static DeliveryStatus MessageStatus(IEnumerable<DeliveryStatus> deliveries)
     {
         ArgumentNullException.ThrowIfNull(deliveries);
-        bool inRetry = false, pending = false, dead = false, delivered = false, discarded = false;
+        bool inRetry = false, pending = false, dead = false;
         foreach (var status in deliveries)
         {
             switch (status)
@@ -19,16 +20,25 @@ public static class StatusRollup
                 case DeliveryStatus.InRetry: inRetry = true; break;
                 case DeliveryStatus.Pending: pending = true; break;
                 case DeliveryStatus.DeadLettered: dead = true; break;
-                case DeliveryStatus.Delivered: delivered = true; break;
-                case DeliveryStatus.Discarded: discarded = true; break;
             }
         }
 
         if (inRetry) return DeliveryStatus.InRetry;
         if (pending) return DeliveryStatus.Pending;
         if (dead) return DeliveryStatus.DeadLettered;
-        if (discarded && !delivered) return DeliveryStatus.Discarded;
         return DeliveryStatus.Delivered;
+    }
+
+    /// <summary>
+    /// What the portal shows for a message: <see cref="MessageStatus"/>, except that a message whose deliveries were all
+    /// discarded shows Discarded (an operator reading "Delivered" there would be misled; the API keeps the contract's rule).
+    /// </summary>
+    public static DeliveryStatus DisplayStatus(IReadOnlyCollection<DeliveryStatus> deliveries)
+    {
+        ArgumentNullException.ThrowIfNull(deliveries);
+        return deliveries.Count > 0 && deliveries.All(s => s == DeliveryStatus.Discarded)
+            ? DeliveryStatus.Discarded
+            : MessageStatus(deliveries);
     }
 
     public static bool IsFinal(DeliveryStatus status) =>
