@@ -52,6 +52,11 @@ public sealed class DestinationHealthTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("Pending", (string?)body["status"]);
         Assert.Equal(0, (int?)body["deliveries"]![0]!["attempts"]);
+        // Pausing again changes nothing, and answers the destination as GET /destinations does, counts included.
+        var again = JsonNode.Parse(await (await _silo.Client.PostAsync("/destinations/billing/pause", null)).Content.ReadAsStringAsync())!;
+        Assert.True((bool)again["paused"]!);
+        Assert.Equal((long?)(await DestinationAsync("billing"))["pending"], (long?)again["pending"]);
+        Assert.True((long?)again["pending"] >= 1, again.ToJsonString());
 
         // Meanwhile the schedulers keep working: a delivery to another destination is retried three times...
         _destination.Answer("/fragile", Reply.Status503);

@@ -106,6 +106,17 @@ public sealed class BadInputTests(BadInputSilo fixture) : IClassFixture<BadInput
     }
 
     [Fact]
+    public async Task A_status_given_as_a_number_is_refused_as_in_the_query_string()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/messages/resubmit")
+        {
+            Content = new StringContent("""{"status": 3}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        await ProblemAssert.IsProblemAsync(Silo.Client.SendAsync(request), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task A_send_without_a_message_points_to_the_API_guide_in_the_repository()
     {
         var problem = await AssertRefusedAsync("null", HttpStatusCode.BadRequest, id: null);

@@ -15,7 +15,8 @@ internal static class MessageEndpoints
 {
     internal static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter() },
+        // Statuses by name only: "status": 3 is refused, as ?status=3 is.
+        Converters = { new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false) },
         AllowTrailingCommas = false,
         MaxDepth = 16,
     };

@@ -64,7 +64,7 @@ internal static class OperatorEndpoints
             .WithName("PauseDestination")
             .WithSummary("Pause a destination")
             .WithDescription("No attempt goes to it; new messages are stored and answered 202 Pending; retries wait, not counted against MaxAttempts. "
-                + "The answer carries the destination's holds; its counts are not read here (zeros): see GET /destinations.")
+                + "The answer carries the destination's holds and its deliveries' counts, as GET /destinations does.")
             .Produces<DestinationState>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -72,7 +72,7 @@ internal static class OperatorEndpoints
                 ControlAsync(name, http, actions, options, logger, (a, by) => a.SetPausedAsync(name, paused: false, by)))
             .WithName("ResumeDestination")
             .WithSummary("Resume a paused destination")
-            .WithDescription("Waiting deliveries are sent, paced by MaxPerSecond. The answer's counts are zeros, as for pause.")
+            .WithDescription("Waiting deliveries are sent, paced by MaxPerSecond. The answer is the destination's state, as for pause.")
             .Produces<DestinationState>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -93,7 +93,7 @@ internal static class OperatorEndpoints
             })
             .WithName("SetDestinationCircuit")
             .WithSummary("Open or close a destination's circuit by hand")
-            .WithDescription("\"Open\": attempts are held back until closed by hand (no probe). \"Closed\": released at once. The answer's counts are zeros, as for pause.")
+            .WithDescription("\"Open\": attempts are held back until closed by hand (no probe). \"Closed\": released at once. The answer is the destination's state, as for pause.")
             .AcceptsJsonBody<CircuitRequest>(required: true)
             .Produces<DestinationState>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -180,7 +180,8 @@ internal static class OperatorEndpoints
         return await Problems.Guard(logger, null, async () =>
         {
             var holds = await action(actions, Operator(http));
-            return Results.Json(Describe(name, options.Value.Destinations[name], holds, counts: []));
+            var counts = await http.RequestServices.GetRequiredService<IRelayStore>().CountByDestinationAsync(http.RequestAborted);
+            return Results.Json(Describe(name, options.Value.Destinations[name], holds, counts));
         });
     }
 
