@@ -33,4 +33,14 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
+# Hygiene: nothing the repository ignores (logs, pid files, bench output, databases) may be committed.
+if command -v git >/dev/null 2>&1 && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  ignored=$(git ls-files --cached --ignored --exclude-standard)
+  if [ -n "$ignored" ]; then
+    echo "These committed files match .gitignore (a command's output, logs, pid files?); remove them:" >&2
+    echo "$ignored" >&2
+    exit 1
+  fi
+fi
+
 dotnet test Silo.sln "$@"
