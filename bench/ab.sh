@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A/B of one change, decided on CPU per message rather than on throughput (which swings on a shared machine):
 # the same Release binaries run as variant A and variant B, alternating, ROUNDS times each, on a private PostgreSQL
-# (or the embedded SQLite), under the same closed-loop load; each run reports delivered msg/s and the milliseconds of
-# silo and PostgreSQL CPU per delivered message; the medians of each variant are printed last.
+# (or the embedded SQLite), under the same closed-loop load; each run reports delivered msg/s, the milliseconds of
+# silo and PostgreSQL CPU per delivered message and PostgreSQL's committed transactions per delivered message
+# (xact_commit, reads included); the medians of each variant are printed last.
 #
 #   A_ENV="" B_ENV="DOTNET_TieredPGO=0" bench/ab.sh            environment of the silos per variant
 #   A_ARGS="" B_ARGS="--Relay:Scheduler:Shards=4" bench/ab.sh   extra silo arguments per variant
@@ -108,33 +109,35 @@ stop_silos() {
 }
 silo_cpu() { local pid t=0; for pid in "${SILO_PIDS[@]}"; do t=$(awk -v a="$t" -v b="$(cpu_seconds "$pid")" 'BEGIN { printf "%.2f", a + b }'); done; echo "$t"; }
 db_cpu() { if [ -n "$PGDIR" ]; then pg_cpu_seconds; else echo 0; fi; }
+# Committed transactions of the relay database (the statistics land about once a second).
+db_xact() { if [ -n "$PGDIR" ]; then sleep 1.5; psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = 'relay'" postgres; else echo 0; fi; }
 urls() { local i; for i in $(seq 1 "$SILOS"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done; }
 
-# run VARIANT ENV ARGS: one measured load; prints "VARIANT msg/s silo-ms/msg db-ms/msg".
+# run VARIANT ENV ARGS: one measured load; prints "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg".
 run() {
-  local variant=$1 env=$2 args=$3 prefix s0 d0 s1 d1 n
+  local variant=$1 env=$2 args=$3 prefix s0 d0 s1 d1 x0 x1 n
   start_silos "$env" "$args"
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink --count "$WARMUP" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
     >/dev/null 2>&1 || true
   prefix="ab-$variant-$RANDOM$RANDOM"
   curl -fs -X POST "$SINK/reset?prefix=$prefix-" >/dev/null
-  s0=$(silo_cpu); d0=$(db_cpu)
+  x0=$(db_xact); s0=$(silo_cpu); d0=$(db_cpu)
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink --concurrency "$CONCURRENCY" --duration "$LOAD_S" --progress 0 --id-prefix "$prefix" \
     >"$WORK/logs/load-$variant.log" 2>&1 || true
   sleep 2   # the last outcomes
-  s1=$(silo_cpu); d1=$(db_cpu)
+  s1=$(silo_cpu); d1=$(db_cpu); x1=$(db_xact)
   n=$(curl -fs "$SINK/stats" | jq .unique)
   stop_silos
   awk -v v="$variant" -v n="$n" -v s="$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" \
-      -v d="$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')" -v t="$LOAD_S" \
-    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f\n", v, n / t, s * 1000 / n, d * 1000 / n; else printf "%s 0 - -\n", v }'
+      -v d="$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')" -v x="$((x1 - x0))" -v t="$LOAD_S" \
+    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f %.2f\n", v, n / t, s * 1000 / n, d * 1000 / n, x / n; else printf "%s 0 - - -\n", v }'
 }
 
 say "$ROUNDS rounds of A ($A_ENV $A_ARGS) and B ($B_ENV $B_ARGS): $SILOS silo(s) on $STORAGE, $CONCURRENCY senders, $LOAD_S s each"
 RESULTS="$WORK/results.txt"; : >"$RESULTS"
-echo "variant  delivered/s  silo-ms/msg  db-ms/msg"
+echo "variant  delivered/s  silo-ms/msg  db-ms/msg  db-xact/msg"
 for round in $(seq 1 "$ROUNDS"); do
   for variant in A B; do
     # Alternate which goes first, so that a drift of the machine does not favour one.
@@ -145,8 +148,9 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for variant in A B; do
-  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg\n' "$variant" \
+  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg, %s db transactions/msg\n' "$variant" \
     "$(awk -v v="$variant" '$1 == v { print $2 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $3 }' "$RESULTS" | median)" \
-    "$(awk -v v="$variant" '$1 == v { print $4 }' "$RESULTS" | median)"
+    "$(awk -v v="$variant" '$1 == v { print $4 }' "$RESULTS" | median)" \
+    "$(awk -v v="$variant" '$1 == v { print $5 }' "$RESULTS" | median)"
 done
