@@ -42,6 +42,55 @@ public sealed class ConfigurationTests
         await AssertStopsNamingAsync(silo, key);
     }
 
+    public static TheoryData<string, string, string[]> UnknownSettings => new()
+    {
+        // the key the error names, the nearest known name it suggests, the command line
+        { "Relay:Destinations:x:Auth", "'", [Destination, "--Relay:Destinations:x:Auth=basic"] },
+        { "Relay:Destinations:x:TrustedCaPath", "'", [Destination, "--Relay:Destinations:x:TrustedCaPath=/etc/ca.pem"] },
+        { "Relay:Contracts:c:MaxAtempts", "'MaxAttempts'", ["--Relay:Contracts:c:MaxAtempts=3"] },
+        { "Relay:Destinations:x:SyncTimout", "'SyncTimeout'", [Destination, "--Relay:Destinations:x:SyncTimout=00:00:01"] },
+        { "Relay:Storage:Provder", "'Provider'", ["--Relay:Storage:Provder=Sqlite"] },
+        { "Relay:Limit:MaxPayloadBytes", "'Limits'", ["--Relay:Limit:MaxPayloadBytes=100"] },
+        { "Relay:Security:OperatorKey:ops", "'OperatorKeys'", ["--Relay:Security:OperatorKey:ops=secret-key-1"] },
+        { "Relay:Cluster:Membership:ProbeTimout", "'ProbeTimeout'", ["--Relay:Cluster:Membership:ProbeTimout=00:00:05"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnknownSettings))]
+    public async Task An_unknown_setting_stops_the_silo_with_exit_code_2_naming_its_path_and_the_nearest_name(string key, string nearest, string[] args)
+    {
+        await using var silo = SiloProcess.Start(SiloProcess.NewWorkingDirectory(), args);
+
+        await AssertStopsNamingAsync(silo, key, nearest);
+    }
+
+    [Fact]
+    public async Task An_unknown_setting_in_the_config_file_stops_the_silo()
+    {
+        var folder = SiloProcess.NewWorkingDirectory();
+        var file = Path.Combine(folder, "relay.json");
+        await File.WriteAllTextAsync(file, """
+            { "Relay": { "Contracts": { "fromfile": { "MaxAttempts": 3, "Dealy": "00:00:01" } } } }
+            """);
+
+        await using var silo = SiloProcess.Start(folder, "--config", file);
+
+        await AssertStopsNamingAsync(silo, "Relay:Contracts:fromfile:Dealy", "'Delay'");
+    }
+
+    [Fact]
+    public async Task Names_chosen_by_the_operator_are_not_settings_and_start()
+    {
+        // Destinations, contracts, topics and headers are keyed by names the operator chooses: any name is fine there.
+        await using var silo = SiloProcess.Start(SiloProcess.NewWorkingDirectory(),
+            Destination, "--Relay:Destinations:x:Contract=Any.Name_1", "--Relay:Contracts:Any.Name_1:MaxAttempts=2",
+            "--Relay:Destinations:x:Headers:X-Whatever-You-Like=1", "--Relay:Topics:t:0=x",
+            "--relay:destinations:x:synctimeout=00:00:03", "--Relay:Cluster:Membership:ProbeTimeout=00:00:05",
+            "--Relay:Dashboard:Enabled=false", "--Relay:Samples:Enabled=false", "--Relay:Telemetry:DeliveryCountsRefresh=00:00:05");
+
+        await AssertReadyAsync(silo);
+    }
+
     [Fact]
     public async Task The_config_file_is_read()
     {
@@ -134,14 +183,15 @@ public sealed class ConfigurationTests
         await AssertReadyAsync(silo);
     }
 
-    private static async Task AssertStopsNamingAsync(SiloProcess silo, string key)
+    private static async Task AssertStopsNamingAsync(SiloProcess silo, string key, string also = "")
     {
         var exitCode = await silo.ExitCodeOrReadyAsync();
 
         Assert.True(exitCode is not null, $"The silo started and is Ready; expected it to refuse '{key}'.{Environment.NewLine}{silo}");
         Assert.True(exitCode == 2, $"Exit code {exitCode}, expected 2.{Environment.NewLine}{silo}");
         var lines = silo.StandardError.Split(Environment.NewLine);
-        Assert.True(lines.Any(l => l.Contains(key, StringComparison.Ordinal)), $"No line on stderr names '{key}'.{Environment.NewLine}{silo}");
+        Assert.True(lines.Any(l => l.Contains(key, StringComparison.Ordinal) && l.Contains(also, StringComparison.Ordinal)),
+            $"No line on stderr names '{key}' (and {also}).{Environment.NewLine}{silo}");
     }
 
     private static async Task AssertReadyAsync(SiloProcess silo)

@@ -109,7 +109,7 @@ public static class RelayHostExtensions
         app.MapRelayPortal();
         app.MapRelayTelemetry();
         app.MapRelayApiReference();
-        if (app.Configuration.GetValue("Relay:Samples:Enabled", false))
+        if (app.Configuration.GetSection(SamplesOptions.SectionName).Get<SamplesOptions>()?.Enabled ?? false)
         {
             app.MapSampleEndpoints();
         }
@@ -152,7 +152,8 @@ public static class RelayHostExtensions
 
     private static RelayOptions Bind(IConfigurationSection section)
     {
-        var problems = new List<string>();
+        // Unknown keys first: a misspelled setting explains a value that seems to be ignored.
+        var problems = new List<string>(UnknownSettings.Find(section));
         RelayOptions? options = null;
         try
         {

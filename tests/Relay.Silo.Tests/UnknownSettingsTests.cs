@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Configuration;
+using Relay.Silo.Hosting;
+
+namespace Relay.Silo.Tests;
+
+/// <summary>
+/// Which keys under <c>Relay:</c> are unknown: property names are checked (case-insensitively, as the binder reads
+/// them), names chosen by the operator (dictionary keys) and list indexes are not. The process-level refusal (exit
+/// code 2) is in <see cref="ConfigurationTests"/>.
+/// </summary>
+public sealed class UnknownSettingsTests
+{
+    private static IReadOnlyList<string> Find(params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))
+            .Build();
+        return UnknownSettings.Find(configuration.GetSection("Relay"));
+    }
+
+    [Fact]
+    public void A_complete_configuration_has_no_unknown_key()
+    {
+        Assert.Empty(Find(
+            ("Relay:Storage:Provider", "AdoNet"), ("Relay:Storage:ConnectionString", "Host=db"), ("Relay:Storage:Migrate", "true"),
+            ("Relay:Cluster:AdvertisedIP", "10.0.0.1"), ("Relay:Cluster:Membership:ProbeTimeout", "00:00:05"),
+            ("Relay:Contracts:fast:MaxAttempts", "5"), ("Relay:Contracts:fast:Backoff", "Exponential"), ("Relay:Contracts:fast:MaxDelay", "01:00:00"),
+            ("Relay:Destinations:billing:Address", "http://127.0.0.1:9000/"), ("Relay:Destinations:billing:Headers:X-Api-Key", "k"),
+            ("Relay:Destinations:mail:To:0", "a@example.com"), ("Relay:Destinations:mail:To:1", "b@example.com"),
+            ("Relay:Topics:order.created:0", "billing"), ("Relay:Limits:MaxPayloadBytes", "100"), ("Relay:Audit:Retention", "1.00:00:00"),
+            ("Relay:Scheduler:Shards", "4"), ("Relay:Security:SenderKeys:shop", "k1"), ("Relay:Security:OperatorKeys:0", "k2"),
+            ("Relay:Telemetry:OtlpEndpoint", "http://127.0.0.1:4318"), ("Relay:Dashboard:Enabled", "false"), ("Relay:Samples:Enabled", "true")));
+    }
+
+    [Fact]
+    public void Names_are_compared_as_the_binder_does_without_case()
+    {
+        Assert.Empty(Find(("relay:destinations:Billing:synctimeout", "00:00:03"), ("RELAY:CONTRACTS:c:MAXATTEMPTS", "2")));
+    }
+
+    [Fact]
+    public void A_misspelled_property_inside_a_named_contract_is_found_with_its_full_path_and_the_nearest_name()
+    {
+        var problem = Assert.Single(Find(("Relay:Contracts:fast:MaxAtempts", "3")));
+
+        Assert.Equal("Relay:Contracts:fast:MaxAtempts is not a known setting; did you mean 'MaxAttempts'?", problem);
+    }
+
+    [Fact]
+    public void A_name_far_from_any_known_one_lists_the_known_names()
+    {
+        var problem = Assert.Single(Find(("Relay:Destinations:x:Auth", "basic")));
+
+        Assert.StartsWith("Relay:Destinations:x:Auth is not a known setting; the nearest known name is '", problem, StringComparison.Ordinal);
+        Assert.Contains("Address, ", problem, StringComparison.Ordinal);
+        Assert.Contains("Username", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_section_names_the_keys_below_it()
+    {
+        var problem = Assert.Single(Find(("Relay:Limit:MaxPayloadBytes", "100"), ("Relay:Limit:MaxHeaders", "3")));
+
+        Assert.Equal("Relay:Limit (Relay:Limit:MaxHeaders, Relay:Limit:MaxPayloadBytes) is not a known setting; did you mean 'Limits'?", problem);
+    }
+
+    [Fact]
+    public void Every_unknown_key_is_reported_not_only_the_first()
+    {
+        Assert.Equal(3, Find(("Relay:Storage:Provder", "Sqlite"), ("Relay:Destinations:x:TrustedCaPath", "/ca.pem"),
+            ("Relay:Destinations:y:Address", "http://127.0.0.1:1/"), ("Relay:Scheduler:Shard", "2")).Count);
+    }
+
+    [Fact]
+    public void Below_a_value_nothing_is_known()
+    {
+        var problem = Assert.Single(Find(("Relay:Destinations:x:Headers:X-Api-Key:Value", "k"), ("Relay:Storage:Provider", "Sqlite")));
+
+        Assert.StartsWith("Relay:Destinations:x:Headers:X-Api-Key:Value is not a known setting", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("MaxAttempts", "MaxAttempts", 0)]
+    [InlineData("MaxAtempts", "MaxAttempts", 1)]
+    [InlineData("Provder", "Provider", 1)]
+    [InlineData("", "abc", 3)]
+    [InlineData("kitten", "sitting", 3)]
+    public void The_edit_distance_counts_insertions_deletions_and_substitutions(string a, string b, int expected)
+    {
+        Assert.Equal(expected, UnknownSettings.EditDistance(a, b));
+        Assert.Equal(expected, UnknownSettings.EditDistance(b, a));
+    }
+}
