@@ -1,4 +1,5 @@
 using Relay.Core.Delivery;
+using Relay.Core.Messages;
 using Relay.Core.Options;
 
 namespace Relay.Adapters;
@@ -17,6 +18,14 @@ public interface IProtocolAdapter
     /// <param name="timeout">Bound of this attempt; running out of it is a retryable failure.</param>
     /// <param name="cancellationToken">Cancelled when the silo stops.</param>
     Task<AttemptResult> SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Why this protocol does not take a message's header <paramref name="name"/> for <paramref name="destination"/>
+    /// (the end of a sentence), or null when it does. Asked at acceptance besides the rules of every destination
+    /// (<see cref="DestinationHeaders"/>), so that such a message is refused whole instead of losing the header at its
+    /// attempt; an adapter leaves out what it refuses here all the same.
+    /// </summary>
+    string? RefusesHeader(DestinationOptions destination, string name) => null;
 }
 
 /// <summary>One attempt's input: the message as the destination should see it.</summary>
@@ -43,6 +52,13 @@ public sealed class ProtocolAdapters
     }
 
     public IReadOnlyCollection<string> Protocols => _byProtocol.Keys;
+
+    /// <summary>What the destination's protocol refuses of a message's headers (<see cref="IProtocolAdapter.RefusesHeader"/>).</summary>
+    public string? RefusesHeader(DestinationOptions destination, string name)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return _byProtocol.TryGetValue(destination.Protocol, out var adapter) ? adapter.RefusesHeader(destination, name) : null;
+    }
 
     public IProtocolAdapter Get(string protocol) =>
         _byProtocol.TryGetValue(protocol, out var adapter)

@@ -38,8 +38,14 @@ public sealed class BadInputSilo : IAsyncLifetime
             ["Relay:Destinations:shipping:Address"] = Refused.Url("/ship"),
             ["Relay:Destinations:callbacks:Address"] = Refused.Url("/notify"),
             ["Relay:Destinations:edge:Address"] = Accepted.Url("/edge"),
+            // Configured headers (one of them a key): they win, and a message that names one is refused.
+            ["Relay:Destinations:tenanted:Address"] = Refused.Url("/tenant"),
+            ["Relay:Destinations:tenanted:Headers:X-Tenant"] = "acme",
+            ["Relay:Destinations:tenanted:Headers:X-Api-Key"] = "destination-key",
             ["Relay:Topics:orders:0"] = "billing",
             ["Relay:Topics:orders:1"] = "shipping",
+            ["Relay:Topics:tenants:0"] = "shipping",
+            ["Relay:Topics:tenants:1"] = "tenanted",
         });
     }
 
@@ -146,6 +152,64 @@ public sealed class BadInputTests(BadInputSilo fixture) : IClassFixture<BadInput
         Assert.Contains(header, (string?)problem["title"], StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory]
+    [InlineData("X-Tenant")]
+    [InlineData("x-tenant")]
+    [InlineData("X-API-KEY")]
+    public async Task A_header_the_destination_configures_is_refused_naming_it(string header)
+    {
+        var id = "configured-" + header;
+        var body = Json(new { id, destination = "tenanted", payload = "x", headers = new Dictionary<string, string> { [header] = "other" } });
+
+        var problem = await AssertRefusedAsync(body, HttpStatusCode.BadRequest, id, also: "tenanted");
+
+        Assert.Contains($"'{header}'", (string?)problem["title"], StringComparison.Ordinal);
+        Assert.Contains("tenanted", (string?)problem["title"], StringComparison.Ordinal);
+        Assert.DoesNotContain("acme", problem.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("destination-key", problem.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Authorization", "Bearer sender-token")]
+    [InlineData("authorization", "Basic c2VuZGVyOnB3")]
+    [InlineData("Cookie", "session=sender")]
+    [InlineData("X-Forwarded-For", "10.0.0.1")]
+    [InlineData("Forwarded", "for=10.0.0.1")]
+    public async Task A_credential_header_is_refused_for_a_destination_with_credentials_of_its_own(string header, string value)
+    {
+        var id = "credential-" + header + "-" + value.Length;
+        var body = Json(new { id, destination = "tenanted", payload = "x", headers = new Dictionary<string, string> { [header] = value } });
+
+        var problem = await AssertRefusedAsync(body, HttpStatusCode.BadRequest, id, also: "tenanted");
+
+        Assert.Contains($"'{header}'", (string?)problem["title"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_message_to_a_topic_is_refused_whole_when_one_subscriber_configures_its_header()
+    {
+        var body = Json(new { id = "topic-configured", topic = "tenants", payload = "x", headers = new Dictionary<string, string> { ["X-Tenant"] = "other" } });
+
+        var problem = await AssertRefusedAsync(body, HttpStatusCode.BadRequest, "topic-configured", also: "tenanted");
+
+        Assert.Contains("'X-Tenant'", (string?)problem["title"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_sender_Authorization_reaches_a_destination_without_credentials()
+    {
+        using var response = await Silo.SendAsync(new
+        {
+            id = "authorization-edge", destination = "edge", payload = "x",
+            headers = new Dictionary<string, string> { ["Authorization"] = "Bearer sender-token", ["X-Tenant"] = "other" },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(fixture.Accepted.Received, r => r.Header("Idempotency-Key") == "authorization-edge");
+        Assert.Equal("Bearer sender-token", received.Header("Authorization"));
+        Assert.Equal("other", received.Header("X-Tenant"));
+    }
+
     [Fact]
     public async Task A_bad_send_to_a_topic_reaches_no_subscriber()
     {
@@ -215,7 +279,7 @@ public sealed class BadInputTests(BadInputSilo fixture) : IClassFixture<BadInput
     }
 
     /// <summary>Sends a raw body; asserts the problem, that the id is unknown afterwards, and that nothing was sent or stored.</summary>
-    private async Task<JsonNode> AssertRefusedAsync(string body, HttpStatusCode status, string? id, bool expectContinue = false)
+    private async Task<JsonNode> AssertRefusedAsync(string body, HttpStatusCode status, string? id, bool expectContinue = false, string? also = null)
     {
         var sentBefore = fixture.Refused.Received.Count;
         using var request = new HttpRequestMessage(HttpMethod.Post, "/messages")
@@ -232,7 +296,7 @@ public sealed class BadInputTests(BadInputSilo fixture) : IClassFixture<BadInput
         }
 
         // Whatever the id: no message to the refused destinations is listed, and none of them was called.
-        foreach (var destination in new[] { "billing", "shipping", "callbacks" })
+        foreach (var destination in new[] { "billing", "shipping", "callbacks", also }.OfType<string>())
         {
             var page = await TestSilo.ReadAsync(await Silo.Client.GetAsync($"/messages?destination={destination}"));
             Assert.Empty(page["items"]!.AsArray());

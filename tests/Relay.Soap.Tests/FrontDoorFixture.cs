@@ -28,6 +28,8 @@ public sealed class FrontDoorFixture : IAsyncLifetime
             ["Relay:Destinations:shipping:Address"] = Destination.Url("/ship"),
             ["Relay:Destinations:shipping:Contract"] = "quick",
             ["Relay:Destinations:long:Address"] = Destination.Url("/long"),
+            ["Relay:Destinations:tenanted:Address"] = Destination.Url("/tenant"),
+            ["Relay:Destinations:tenanted:Headers:X-Tenant"] = "acme",
             ["Relay:Topics:order.created:0"] = "billing",
             ["Relay:Topics:order.created:1"] = "shipping",
         });

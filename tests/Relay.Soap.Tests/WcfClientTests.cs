@@ -125,6 +125,25 @@ public sealed class WcfClientTests(FrontDoorFixture relay) : IClassFixture<Front
     }
 
     [Fact]
+    public async Task A_header_the_destination_configures_is_a_Client_fault_naming_it_and_nothing_is_stored_or_sent()
+    {
+        await using var client = relay.Connect();
+
+        var fault = await Assert.ThrowsAsync<FaultException<RelayFault>>(() => client.Service.SendAsync(new SendRequest
+        {
+            Id = "soap-configured-1", Destination = "tenanted", Payload = "x",
+            Headers = new Dictionary<string, string> { ["x-tenant"] = "other" },
+        }));
+
+        Assert.Equal(400, fault.Detail.StatusCode);
+        Assert.True(fault.Code.IsSenderFault, $"code {fault.Code.Name}");
+        Assert.Contains("'x-tenant'", fault.Detail.Title, StringComparison.Ordinal);
+        Assert.DoesNotContain("acme", fault.Reason.ToString(), StringComparison.Ordinal);
+        await AssertNothingStored(client, "soap-configured-1");
+        Assert.Empty(relay.Destination.ReceivedAt("/tenant"));
+    }
+
+    [Fact]
     public async Task An_empty_payload_is_a_Client_fault_and_nothing_is_stored()
     {
         await using var client = relay.Connect();

@@ -12,7 +12,8 @@ namespace Relay.Adapters.Http;
 
 /// <summary>
 /// Delivers to HTTP/REST destinations: the payload as the body with its content type, the message's
-/// headers, and <c>Idempotency-Key</c>, <c>X-Relay-Attempt</c>, <c>X-Relay-Correlation-Id</c>.
+/// headers, the destination's configured headers over them, and <c>Idempotency-Key</c>, <c>X-Relay-Attempt</c>,
+/// <c>X-Relay-Correlation-Id</c>.
 /// </summary>
 public sealed partial class HttpAdapter : IProtocolAdapter, IDisposable
 {
@@ -74,15 +75,7 @@ public sealed partial class HttpAdapter : IProtocolAdapter, IDisposable
         var content = new ReadOnlyMemoryContent(message.Payload);
         content.Headers.TryAddWithoutValidation("Content-Type", message.ContentType);
         request.Content = content;
-        foreach (var (name, value) in destination.Headers)
-        {
-            HttpTransport.SetHeader(request, name, value);
-        }
-
-        foreach (var (name, value) in message.Headers)
-        {
-            HttpTransport.SetHeader(request, name, value);
-        }
+        HttpTransport.SetHeaders(request, message, destination);
 
         request.Headers.TryAddWithoutValidation("Idempotency-Key", message.MessageId);
         request.Headers.TryAddWithoutValidation("X-Relay-Attempt", message.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));

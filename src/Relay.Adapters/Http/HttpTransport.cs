@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Relay.Core.Delivery;
+using Relay.Core.Messages;
+using Relay.Core.Options;
 
 namespace Relay.Adapters.Http;
 
@@ -29,6 +31,30 @@ internal static class HttpTransport
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
+
+    /// <summary>
+    /// The message's headers, less those the destination keeps for itself (<see cref="DestinationHeaders"/>: refused
+    /// at acceptance, but a message may have been stored before), then the destination's configured headers, last, so
+    /// that they win. <paramref name="protocolOwns"/> names headers the protocol sets itself, from neither.
+    /// </summary>
+    public static void SetHeaders(HttpRequestMessage request, OutboundMessage message, DestinationOptions destination, Func<string, bool>? protocolOwns = null)
+    {
+        foreach (var (name, value) in message.Headers)
+        {
+            if (protocolOwns?.Invoke(name) != true && DestinationHeaders.Refusal(destination, name) is null)
+            {
+                SetHeader(request, name, value);
+            }
+        }
+
+        foreach (var (name, value) in destination.Headers)
+        {
+            if (protocolOwns?.Invoke(name) != true)
+            {
+                SetHeader(request, name, value);
+            }
+        }
+    }
 
     /// <summary>Sets a header on the request, or on its content when it is a content header.</summary>
     public static void SetHeader(HttpRequestMessage request, string name, string value)

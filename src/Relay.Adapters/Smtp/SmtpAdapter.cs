@@ -8,13 +8,15 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using Relay.Contracts;
 using Relay.Core.Delivery;
+using Relay.Core.Messages;
 using Relay.Core.Options;
 
 namespace Relay.Adapters.Smtp;
 
 /// <summary>
 /// Delivers to SMTP servers (MailKit): the payload becomes the body of one mail, with its content type as sent,
-/// from <c>From</c> to every <c>To</c>, with the <c>Subject</c> template, the message's headers, and a Message-ID
+/// from <c>From</c> to every <c>To</c>, with the <c>Subject</c> template, the message's headers (less those
+/// <see cref="RefusesHeader"/> and <see cref="DestinationHeaders"/> keep from senders), and a Message-ID
 /// derived from the message id (<see cref="SmtpMessageId"/>) plus <c>X-Relay-Message-Id</c>, <c>X-Relay-Attempt</c>
 /// and <c>X-Relay-Correlation-Id</c>. The envelope is exactly From and To: no header of a message adds a recipient.
 /// </summary>
@@ -28,6 +30,12 @@ public sealed partial class SmtpAdapter : IProtocolAdapter
 
     private static readonly string[] ReservedPrefixes = ["Content-", "Resent-", "X-Relay-"];
 
+    // Headers that send replies, receipts or bounces to an address the sender chooses: only with AllowReplyHeaders.
+    private static readonly HashSet<string> ReplyHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Reply-To", "Mail-Reply-To", "Mail-Followup-To", "Disposition-Notification-To", "Return-Receipt-To", "Errors-To",
+    };
+
     private readonly SmtpAdapterOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SmtpAdapter> _logger;
@@ -40,6 +48,23 @@ public sealed partial class SmtpAdapter : IProtocolAdapter
     }
 
     public string Protocol => "Smtp";
+
+    public string? RefusesHeader(DestinationOptions destination, string name)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(name);
+        if (ReservedHeaders.Contains(name) || ReservedPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+        {
+            return "a mail destination sets it itself (From, To, Subject...), or it would change who gets the mail or how it is read";
+        }
+
+        if (ReplyHeaders.Contains(name) && !destination.AllowReplyHeaders)
+        {
+            return "it sends replies or receipts to an address of the sender's choosing, which the destination allows only with AllowReplyHeaders";
+        }
+
+        return null;
+    }
 
     public async Task<AttemptResult> SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -176,7 +201,8 @@ public sealed partial class SmtpAdapter : IProtocolAdapter
         mail.Date = _time.GetUtcNow();
         foreach (var (name, value) in message.Headers)
         {
-            if (!ReservedHeaders.Contains(name) && !ReservedPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+            // Refused at acceptance; a message stored before is sent without them.
+            if (RefusesHeader(destination, name) is null && DestinationHeaders.Refusal(destination, name) is null)
             {
                 mail.Headers.Add(name, Encoding.UTF8, value);
             }

@@ -15,7 +15,8 @@ namespace Relay.Adapters.Soap;
 /// <summary>
 /// Delivers to SOAP services (<c>Protocol: Soap</c>): the payload is the body content, wrapped in a SOAP 1.1 or 1.2
 /// envelope (or sent as it is when it already is one), POSTed to the address with the destination's <c>SoapAction</c>,
-/// an optional WS-Security UsernameToken, and the HTTP headers every Relay delivery carries (<c>Idempotency-Key</c>,
+/// an optional WS-Security UsernameToken, the message's headers with the destination's configured headers over them,
+/// and the HTTP headers every Relay delivery carries (<c>Idempotency-Key</c>,
 /// <c>X-Relay-Attempt</c>, <c>X-Relay-Correlation-Id</c>). Failures are classified by <see cref="SoapFailureClassifier"/>.
 /// </summary>
 public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
@@ -98,15 +99,8 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
 
         content.Headers.ContentType = contentType;
         request.Content = content;
-        foreach (var (name, value) in destination.Headers)
-        {
-            AddHeader(request, name, value);
-        }
-
-        foreach (var (name, value) in message.Headers)
-        {
-            AddHeader(request, name, value);
-        }
+        // The envelope's content type is the protocol's, whatever the message or the configuration says.
+        HttpTransport.SetHeaders(request, message, destination, name => name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase));
 
         if (version == SoapVersion.Soap11)
         {
@@ -126,17 +120,6 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    private static void AddHeader(HttpRequestMessage request, string name, string value)
-    {
-        // The envelope's content type is the protocol's, whatever the message said.
-        if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-        {
-            return;
-        }
-
-        HttpTransport.SetHeader(request, name, value);
-    }
 
     /// <summary><c>SOAP fault Client: Amount must be positive</c>, or <c>503 Service Unavailable</c> when the answer holds no fault.</summary>
     private static string Describe(int statusCode, string? reasonPhrase, SoapFault? fault)

@@ -30,16 +30,25 @@ public static class MessageValidator
     private const int MaxShortFieldLength = 256;
 
     public static bool TryValidate(SendRequest? request, RelayOptions options, Func<string> newId,
-        out ValidatedMessage? message, out RelayError? error)
+        out ValidatedMessage? message, out RelayError? error) =>
+        TryValidate(request, options, newId, protocolHeaderRule: null, out message, out error);
+
+    /// <param name="protocolHeaderRule">
+    /// What a destination's protocol refuses besides <see cref="DestinationHeaders"/>: for a destination and a header
+    /// name, why the header cannot be sent there (the end of a sentence), or null.
+    /// </param>
+    public static bool TryValidate(SendRequest? request, RelayOptions options, Func<string> newId,
+        Func<DestinationOptions, string, string?>? protocolHeaderRule, out ValidatedMessage? message, out RelayError? error)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(newId);
         message = null;
-        error = Validate(request, options, newId, ref message);
+        error = Validate(request, options, newId, protocolHeaderRule, ref message);
         return error is null;
     }
 
-    private static RelayError? Validate(SendRequest? request, RelayOptions options, Func<string> newId, ref ValidatedMessage? message)
+    private static RelayError? Validate(SendRequest? request, RelayOptions options, Func<string> newId,
+        Func<DestinationOptions, string, string?>? protocolHeaderRule, ref ValidatedMessage? message)
     {
         if (request is null)
         {
@@ -166,7 +175,7 @@ public static class MessageValidator
             return RelayError.BadRequest("'contentType' is not a valid media type.", "For example \"application/json\".");
         }
 
-        if (CheckHeaders(request.Headers, limits) is { } headerError)
+        if ((CheckHeaders(request.Headers, limits) ?? CheckDestinationHeaders(request.Headers, destinations, options, protocolHeaderRule)) is { } headerError)
         {
             return headerError;
         }
@@ -267,6 +276,36 @@ public static class MessageValidator
             if (value is null || value.Length > MaxHeaderValueLength || HasControlCharacters(value, allowTab: true))
             {
                 return RelayError.BadRequest($"The value of header '{name}' is not valid.", "Header values are single-line text of at most 8 KiB.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A header a destination keeps for itself (<see cref="DestinationHeaders"/>, and its protocol's rule) refuses the whole message.</summary>
+    private static RelayError? CheckDestinationHeaders(Dictionary<string, string>? headers, IReadOnlyList<string> destinations,
+        RelayOptions options, Func<DestinationOptions, string, string?>? protocolHeaderRule)
+    {
+        if (headers is null || headers.Count == 0)
+        {
+            return null;
+        }
+
+        foreach (var name in destinations)
+        {
+            if (!options.Destinations.TryGetValue(name, out var destination))
+            {
+                continue;
+            }
+
+            foreach (var header in headers.Keys)
+            {
+                if ((DestinationHeaders.Refusal(destination, header) ?? protocolHeaderRule?.Invoke(destination, header)) is { } reason)
+                {
+                    // The configured value is a secret: the title names the header, never what the destination sends.
+                    return RelayError.BadRequest($"Header '{header}' cannot be sent to the destination '{name}': {reason}.",
+                        "Leave the header out of 'headers'; the message was refused whole, nothing was stored or sent.");
+                }
             }
         }
 

@@ -127,6 +127,11 @@ public sealed class DestinationOptions
     public List<string> To { get; set; } = [];
     /// <summary>Subject template; <c>{id}</c> is the message id.</summary>
     public string Subject { get; set; } = "{id}";
+    /// <summary>
+    /// Lets a message set the headers that send replies or receipts to an address of its choosing (<c>Reply-To</c>,
+    /// <c>Disposition-Notification-To</c>, ...); without it (the default) a message naming one is refused.
+    /// </summary>
+    public bool AllowReplyHeaders { get; set; }
 
     // --- LDAP (Protocol: Ldap) ---
     public string? BindDn { get; set; }

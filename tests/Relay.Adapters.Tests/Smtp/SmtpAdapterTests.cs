@@ -119,6 +119,48 @@ public sealed class SmtpAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reply_headers_of_a_stored_message_are_left_out_when_the_destination_does_not_allow_them()
+    {
+        // Refused at the door since issue 15; a message stored before must not redirect replies or receipts either.
+        var headers = new Dictionary<string, string>
+        {
+            ["reply-to"] = "attacker@evil.example",
+            ["Disposition-Notification-To"] = "receipts@evil.example",
+            ["Return-Receipt-To"] = "receipts@evil.example",
+            ["X-Keep"] = "kept",
+        };
+
+        var result = await Adapter().SendAsync(TestMessages.Outbound("reply-1", "x", headers: headers), Destination("ops@example.org"), Timeout, CancellationToken.None);
+
+        AssertAttempt.Outcome(AttemptOutcome.Success, result);
+        var mail = Assert.Single(_server.Mails());
+        Assert.Empty(mail.Message.ReplyTo);
+        Assert.Null(mail.Message.Headers["Disposition-Notification-To"]);
+        Assert.Null(mail.Message.Headers["Return-Receipt-To"]);
+        Assert.Equal("kept", mail.Message.Headers["X-Keep"]);
+    }
+
+    [Fact]
+    public async Task Reply_headers_of_a_message_go_out_when_the_destination_allows_them()
+    {
+        var destination = Destination("ops@example.org");
+        destination.AllowReplyHeaders = true;
+        var headers = new Dictionary<string, string>
+        {
+            ["Reply-To"] = "customer@example.net",
+            ["Disposition-Notification-To"] = "customer@example.net",
+        };
+
+        var result = await Adapter().SendAsync(TestMessages.Outbound("reply-2", "x", headers: headers), destination, Timeout, CancellationToken.None);
+
+        AssertAttempt.Outcome(AttemptOutcome.Success, result);
+        var mail = Assert.Single(_server.Mails());
+        Assert.Equal("customer@example.net", Assert.Single(mail.Message.ReplyTo.Mailboxes).Address);
+        Assert.Equal("customer@example.net", mail.Message.Headers["Disposition-Notification-To"]);
+        Assert.Equal(["ops@example.org"], mail.RcptTos);
+    }
+
+    [Fact]
     public async Task Authenticates_with_Username_and_Password_and_never_shows_the_password()
     {
         var destination = Destination("ops@example.org");

@@ -40,6 +40,8 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         Mail("ops-mail", "ops@example.org", "audit@example.org");
         Mail("flaky-mail", "flaky@example.org");
         Mail("gone-mail", "reject@example.org");
+        Mail("reply-mail", "ops@example.org");
+        settings["Relay:Destinations:reply-mail:AllowReplyHeaders"] = "true";
         _silo = await TestSilo.StartAsync(settings, logs: _logs);
     }
 
@@ -91,6 +93,40 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         var mail = Assert.Single(_server.Mails());
         Assert.Equal("mail-down-1.ops-mail@example.com", mail.Message.MessageId);
         Assert.DoesNotContain(_logs.Lines, line => line.Contains(SmtpTestServer.Password, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Reply-To", "attacker@evil.example")]
+    [InlineData("disposition-notification-to", "attacker@evil.example")]
+    [InlineData("Bcc", "hidden@evil.example")]
+    [InlineData("Subject", "forged")]
+    public async Task A_header_the_mail_destination_does_not_take_is_refused_with_400_naming_it_and_no_mail_is_sent(string header, string value)
+    {
+        var id = "mail-header-" + header;
+        using var response = await _silo.SendAsync(new { id, destination = "ops-mail", payload = "x", headers = new Dictionary<string, string> { [header] = value } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await TestSilo.ReadAsync(response);
+        Assert.Contains($"'{header}'", (string?)problem["title"], StringComparison.Ordinal);
+        Assert.Null(await _silo.GetMessageAsync(id));
+        Assert.Empty(_server.Mails());
+    }
+
+    [Fact]
+    public async Task A_Reply_To_goes_out_to_a_destination_that_allows_reply_headers()
+    {
+        var (response, body) = await _silo.SendAndReadAsync(new
+        {
+            id = "mail-reply-1", destination = "reply-mail", payload = "x",
+            headers = new Dictionary<string, string> { ["Reply-To"] = "customer@example.net" },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Delivered", (string?)body["status"]);
+        var mail = Assert.Single(_server.Mails());
+        Assert.Equal("customer@example.net", Assert.Single(mail.Message.ReplyTo.Mailboxes).Address);
+        Assert.Equal(["ops@example.org"], mail.RcptTos);
     }
 
     [Fact]
