@@ -24,6 +24,8 @@ public sealed class UnknownSettingsTests
         Assert.Empty(Find(
             ("Relay:Storage:Provider", "AdoNet"), ("Relay:Storage:ConnectionString", "Host=db"), ("Relay:Storage:Migrate", "true"),
             ("Relay:Cluster:AdvertisedIP", "10.0.0.1"), ("Relay:Cluster:Membership:ProbeTimeout", "00:00:05"),
+            ("Relay:Cluster:Membership:IAmAliveTablePublishTimeout", "00:00:05"), ("Relay:Cluster:Membership:NumMissedProbesLimit", "2"),
+            ("Relay:Cluster:Membership:TableRefreshTimeout", "00:00:05"), ("Relay:Destinations:mail:AllowReplyHeaders", "true"),
             ("Relay:Contracts:fast:MaxAttempts", "5"), ("Relay:Contracts:fast:Backoff", "Exponential"), ("Relay:Contracts:fast:MaxDelay", "01:00:00"),
             ("Relay:Destinations:billing:Address", "http://127.0.0.1:9000/"), ("Relay:Destinations:billing:Headers:X-Api-Key", "k"),
             ("Relay:Destinations:mail:To:0", "a@example.com"), ("Relay:Destinations:mail:To:1", "b@example.com"),
