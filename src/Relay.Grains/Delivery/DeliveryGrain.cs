@@ -64,11 +64,21 @@ internal sealed partial class DeliveryGrain(
             return Repeated(envelope);
         }
 
-        var destination = GetDestination(envelope.Destination);
+        // Senders name configured destinations only (the validator sees to it); a final notification is owed to the
+        // notify destination of the configuration it was sent under, which may since have been removed: it is stored
+        // parked, to be resubmitted once that destination is configured again.
+        var destination = envelope.IsNotification
+            ? _options.Destinations.GetValueOrDefault(envelope.Destination)
+            : GetDestination(envelope.Destination);
         var now = Now();
         // Paused, or its circuit open: stored and answered Pending at once; the scheduler sends it when released.
-        attemptNow &= !control.IsHeld(envelope.Destination);
+        attemptNow &= destination is not null && !control.IsHeld(envelope.Destination);
         Stored.State = NewState(envelope, destination, now, attemptNow);
+        if (destination is null)
+        {
+            Park(NotConfigured(envelope.Destination), attempt: null, keepResponse: true);
+        }
+
         // Insert first: one transaction checks the id and stores the delivery; a read only when it was refused.
         try
         {
@@ -99,6 +109,11 @@ internal sealed partial class DeliveryGrain(
         }
 
         Log.Accepted(logger, S.MessageId, S.Destination);
+        if (destination is null)
+        {
+            Log.Parked(logger, S.MessageId, S.Destination, S.LastError!);
+            return S.ToView();
+        }
 
         if (!await IsMyTurnAsync())
         {
@@ -138,7 +153,7 @@ internal sealed partial class DeliveryGrain(
         $"A different message was already accepted with id '{messageId}'.",
         "Send new content with a new id; sending the same content again answers its state."));
 
-    private DeliveryState NewState(DeliveryEnvelope envelope, DestinationOptions destination, DateTimeOffset now, bool attemptNow) => new()
+    private DeliveryState NewState(DeliveryEnvelope envelope, DestinationOptions? destination, DateTimeOffset now, bool attemptNow) => new()
     {
         MessageId = envelope.MessageId,
         Destination = envelope.Destination,
@@ -158,7 +173,7 @@ internal sealed partial class DeliveryGrain(
         Status = DeliveryStatus.Pending,
         NextAttemptAt = now,
         // The crash backstop: if this silo dies during the first attempt, a scheduler attempts it again.
-        DueAt = attemptNow ? now + destination.SyncTimeout + _options.Scheduler.RecoveryGrace : now,
+        DueAt = attemptNow ? now + destination!.SyncTimeout + _options.Scheduler.RecoveryGrace : now,
         UpdatedAt = now,
     };
 
@@ -183,8 +198,16 @@ internal sealed partial class DeliveryGrain(
                  && S.DueAt is { } due && due <= Now() + DueTolerance
                  && !control.IsHeld(S.Destination))
         {
+            if (!_options.Destinations.TryGetValue(S.Destination, out var destination))
+            {
+                // Its destination was removed from the configuration: it could never be attempted, and left due it would
+                // come back at every poll. Parked like a dead letter, it waits for the destination to come back.
+                await ParkAsync(NotConfigured(S.Destination), attempt: null, keepResponse: true);
+                await HandOverAsync();
+                return;
+            }
+
             // Without a slot of the destination's limits the row stays due: the scheduler comes back.
-            var destination = GetDestination(S.Destination);
             await TryAttemptAsync(destination, destination.Timeout, TimeSpan.FromSeconds(5));
         }
     }
@@ -504,8 +527,9 @@ internal sealed partial class DeliveryGrain(
         return result.Outcome;
     }
 
-    private bool OwesNotification(DestinationOptions destination) =>
-        S.Notify is not null && !S.IsNotification && (S.WasInRetry || destination.NotifyOn == NotifyOn.Always);
+    /// <summary>Whether the final status owes a notification; <paramref name="destination"/> is null when it is no longer configured.</summary>
+    private bool OwesNotification(DestinationOptions? destination) =>
+        S.Notify is not null && !S.IsNotification && (S.WasInRetry || destination?.NotifyOn == NotifyOn.Always);
 
     /// <summary>
     /// Stores the final notification as a delivery of its own (with its own retries). The notification's id is derived from this delivery and its generation, so handing it
@@ -627,43 +651,26 @@ internal sealed partial class DeliveryGrain(
             throw;
         }
 
-        await ParkAsync(refusal);
-    }
-
-    /// <summary>
-    /// Parks a delivery whose state the database refused (docs/ARCHITECTURE.md, "Crash safety"): writes the least
-    /// state that says so (DeadLettered, not due, no response, the reason in LastError, a Parked audit entry in
-    /// place of the refused ones) from the same version as the refused write. If that write fails too, it is an
-    /// outage: as for any failed write, the grain starts again from the database next time.
-    /// </summary>
-    private async Task ParkAsync(string refusal)
-    {
         var attempt = S.PendingAudit.LastOrDefault(a => a.Kind == AuditKind.Attempt);
         var what = attempt is null
             ? $"The delivery's state ({S.Status}) could not be stored"
             : $"The outcome of attempt {attempt.Attempt} ({attempt.Outcome}{(attempt.StatusCode is { } code ? $" {code}" : "")}) could not be stored";
-        var reason = $"{what}: the database refused it ({refusal}). Parked; resubmit it once the cause is mended.";
-        var now = Now();
-        S.AuditSequence -= S.PendingAudit.Count;
-        S.PendingAudit.Clear();
-        S.Status = DeliveryStatus.DeadLettered;
-        S.LastError = reason;
-        S.ResponseHeaders = null;
-        S.ResponseBody = null;
-        S.NextAttemptAt = null;
-        S.CompletedAt = now;
-        S.UpdatedAt = now;
-        // Parked like a dead letter: it holds its ordering key back, and notifies as a dead letter would.
-        S.OrderingReleasePending = false;
-        S.NotificationPending = _options.Destinations.TryGetValue(S.Destination, out var destination) && OwesNotification(destination);
-        S.DueAt = S.NotificationPending ? now + _options.Scheduler.RecoveryGrace : null;
-        AddAudit(AuditKind.Parked, now, entry => entry with
-        {
-            Attempt = attempt?.Attempt ?? S.Attempts,
-            Outcome = attempt?.Outcome,
-            StatusCode = attempt?.StatusCode,
-            Detail = reason,
-        });
+        // Its response goes too: it may be what the database refused.
+        await ParkAsync($"{what}: the database refused it ({refusal}). Parked; resubmit it once the cause is mended.", attempt, keepResponse: false);
+    }
+
+    private static string NotConfigured(string destination) =>
+        $"Destination '{destination}' is no longer configured. Parked; resubmit it once the destination is configured again.";
+
+    /// <summary>
+    /// Parks a delivery that cannot go on (docs/ARCHITECTURE.md, "Parked deliveries"): the database refused its state,
+    /// or its destination is no longer configured. Writes the least state that says so (<see cref="Park"/>) from the
+    /// same version as the state it replaces. If that write fails, it is an outage: as for any failed write, the grain
+    /// starts again from the database next time.
+    /// </summary>
+    private async Task ParkAsync(string reason, AuditEntry? attempt, bool keepResponse)
+    {
+        Park(reason, attempt, keepResponse);
         try
         {
             await Stored.WriteStateAsync();
@@ -677,6 +684,40 @@ internal sealed partial class DeliveryGrain(
         }
 
         Log.Parked(logger, S.MessageId, S.Destination, reason);
+    }
+
+    /// <summary>
+    /// The parked state, to be written: DeadLettered, not due, the reason in LastError, a Parked audit entry in place of
+    /// any not yet stored (refused with the state, or about an attempt that is not recorded); without its last response
+    /// unless <paramref name="keepResponse"/>. Resubmittable like any dead letter; it holds its ordering key back and owes
+    /// its final notification as a dead letter would.
+    /// </summary>
+    private void Park(string reason, AuditEntry? attempt, bool keepResponse)
+    {
+        var now = Now();
+        S.AuditSequence -= S.PendingAudit.Count;
+        S.PendingAudit.Clear();
+        S.Status = DeliveryStatus.DeadLettered;
+        S.LastError = reason;
+        if (!keepResponse)
+        {
+            S.ResponseHeaders = null;
+            S.ResponseBody = null;
+        }
+
+        S.NextAttemptAt = null;
+        S.CompletedAt = now;
+        S.UpdatedAt = now;
+        S.OrderingReleasePending = false;
+        S.NotificationPending = OwesNotification(_options.Destinations.GetValueOrDefault(S.Destination));
+        S.DueAt = S.NotificationPending ? now + _options.Scheduler.RecoveryGrace : null;
+        AddAudit(AuditKind.Parked, now, entry => entry with
+        {
+            Attempt = attempt?.Attempt ?? S.Attempts,
+            Outcome = attempt?.Outcome,
+            StatusCode = attempt?.StatusCode,
+            Detail = reason,
+        });
     }
 
     private DestinationOptions GetDestination(string name) =>

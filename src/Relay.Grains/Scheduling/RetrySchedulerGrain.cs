@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Relay.Core.Messages;
 using Relay.Core.Options;
+using Relay.Core.Retry;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
 using Relay.Grains.Destinations;
@@ -12,7 +13,8 @@ namespace Relay.Grains.Scheduling;
 /// Where a retry gets scheduled: a delivery's next attempt is the <c>due_at</c> of its index row, written in
 /// the same commit as its state; this grain finds due rows of its shard range and wakes their delivery
 /// grains, at most <see cref="SchedulerOptions.MaxInFlight"/> at a time. The delivery grains are placed by
-/// Orleans over the whole cluster, so a backlog is worked by every silo.
+/// Orleans over the whole cluster, so a backlog is worked by every silo. A delivery whose wake fails is left alone
+/// for a while (<see cref="WakeBackoff"/>): a row that fails at every wake takes no place from the others.
 /// </summary>
 internal sealed partial class RetrySchedulerGrain(
     IRelayStore store,
@@ -24,8 +26,20 @@ internal sealed partial class RetrySchedulerGrain(
     internal const string ReminderName = "retry-scheduler";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
+    /// <summary>The longest a delivery whose wakes keep failing waits for its next wake (and its next log line).</summary>
+    internal static readonly TimeSpan MaxWakeBackoff = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Deliveries held back at most, per scheduler: the poll reads this many rows more than its batch when they are
+    /// all held (a few milliseconds on an index), and beyond it a failing key is woken at every poll again.
+    /// </summary>
+    internal const int MaxHeldWakes = 4096;
+
     private readonly SchedulerOptions _options = options.Value.Scheduler;
+    // A wake in flight holds its place until its call returns; Orleans ends a call that hangs (its ResponseTimeout,
+    // 30 s by default) with an exception, so no place is held for ever.
     private readonly HashSet<DeliveryKey> _inFlight = [];
+    private WakeBackoff _failing = null!;
     private int _shardFrom;
     private int _shardTo;
 
@@ -33,6 +47,7 @@ internal sealed partial class RetrySchedulerGrain(
     {
         var index = (int)this.GetPrimaryKeyLong();
         (_shardFrom, _shardTo) = ShardRange(index, _options.Shards);
+        _failing = new WakeBackoff(_options.PollInterval, MaxWakeBackoff, MaxHeldWakes);
         this.RegisterGrainTimer(PollAsync, new GrainTimerCreationOptions(_options.PollInterval, _options.PollInterval)
         {
             KeepAlive = true,
@@ -62,10 +77,13 @@ internal sealed partial class RetrySchedulerGrain(
             return;
         }
 
+        var now = time.GetUtcNow();
+        _failing.Prune(now);
         IReadOnlyList<DeliveryKey> due;
         try
         {
-            due = await store.GetDueDeliveriesAsync(_shardFrom, _shardTo, time.GetUtcNow(), Math.Min(_options.BatchSize, room) + _inFlight.Count,
+            // The rows in flight or held back are due still, earliest first: read past them.
+            due = await store.GetDueDeliveriesAsync(_shardFrom, _shardTo, now, Math.Min(_options.BatchSize, room) + _inFlight.Count + _failing.Count,
                 control.Held, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -81,7 +99,7 @@ internal sealed partial class RetrySchedulerGrain(
                 break;
             }
 
-            if (_inFlight.Add(key))
+            if (!_failing.IsHeld(key, now) && _inFlight.Add(key))
             {
                 _ = WakeAsync(key);
             }
@@ -93,10 +111,24 @@ internal sealed partial class RetrySchedulerGrain(
         try
         {
             await GrainFactory.GetGrain<IDeliveryGrain>(key.ToString()).Wake();
+            _failing.Succeeded(key);
         }
         catch (Exception ex)
         {
-            Log.WakeFailed(logger, ex, key.MessageId, key.Destination);
+            // One stack trace per failing delivery, then a line at each of its (ever rarer) wakes.
+            switch (_failing.Failed(key, time.GetUtcNow()))
+            {
+                case (1, var delay):
+                    Log.WakeFailed(logger, ex, key.MessageId, key.Destination, delay);
+                    break;
+                case var (failures, delay):
+                    Log.WakeFailedAgain(logger, key.MessageId, key.Destination, failures, ex.GetType().Name, ex.Message, delay);
+                    break;
+                default:
+                    // Beyond MaxHeldWakes: woken at every poll, so not logged above Debug at each.
+                    Log.WakeFailedUnheld(logger, key.MessageId, key.Destination, ex.GetType().Name, ex.Message);
+                    break;
+            }
         }
         finally
         {
@@ -112,7 +144,15 @@ internal sealed partial class RetrySchedulerGrain(
         [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retry scheduler of shards {From}..{To} could not read due deliveries")]
         public static partial void PollFailed(ILogger logger, Exception exception, int from, int to);
 
-        [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Message {MessageId} to {Destination}: waking the delivery failed; the scheduler tries again")]
-        public static partial void WakeFailed(ILogger logger, Exception exception, string messageId, string destination);
+        [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Message {MessageId} to {Destination}: waking the delivery failed; the scheduler tries again in {Delay}")]
+        public static partial void WakeFailed(ILogger logger, Exception exception, string messageId, string destination, TimeSpan delay);
+
+        [LoggerMessage(EventId = 1104, Level = LogLevel.Warning,
+            Message = "Message {MessageId} to {Destination}: waking the delivery failed again ({Failures} times in a row): {ErrorType}: {Error}; next try in {Delay}")]
+        public static partial void WakeFailedAgain(ILogger logger, string messageId, string destination, int failures, string errorType, string error, TimeSpan delay);
+
+        [LoggerMessage(EventId = 1105, Level = LogLevel.Debug,
+            Message = "Message {MessageId} to {Destination}: waking the delivery failed ({ErrorType}: {Error}); too many deliveries are held back to hold it too")]
+        public static partial void WakeFailedUnheld(ILogger logger, string messageId, string destination, string errorType, string error);
     }
 }
