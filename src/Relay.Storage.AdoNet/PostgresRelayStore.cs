@@ -354,6 +354,31 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
         return total;
     }
 
+    /// <summary>
+    /// A row of <c>relay_grain_state</c> that no grain has (grain ids never start with '~'), shared by the silos: one
+    /// short transaction of its own, outside the group-commit writer, whose batches it would only delay.
+    /// </summary>
+    internal const string HealthWriteSql = """
+        INSERT INTO relay_grain_state (grain_id, state_name, version, data) VALUES ('~health', 'relay-health', 1, '\x'::bytea)
+        ON CONFLICT (grain_id, state_name) DO UPDATE SET version = relay_grain_state.version + 1
+        """;
+
+    public async Task<bool> CheckWriteAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var command = dataSource.CreateCommand(HealthWriteSql);
+            await using (command.ConfigureAwait(false))
+            {
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            }
+        }
+        catch (Exception exception) when (exception is NpgsqlException or ObjectDisposedException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
     public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
     {
         try

@@ -340,6 +340,20 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
         return total;
     }
 
+    public async Task<bool> CheckWriteAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            // Through the group-commit writer, as every state write: a writer that is stuck or failing answers false too.
+            return await database.Writer.EnqueueAsync(new HealthWrite(cancellationToken))
+                .ConfigureAwait(false) == 1;
+        }
+        catch (Exception exception) when (exception is SqliteException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
     {
         try
@@ -462,6 +476,17 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
         }
 
         return keys;
+    }
+
+    /// <summary>The health check's write: one row of <c>counters</c>, the number of checks.</summary>
+    private sealed class HealthWrite(CancellationToken cancellationToken) : WriteOperation<int>(cancellationToken)
+    {
+        protected override int Run(WriterSession session)
+        {
+            var command = session.Command(
+                "INSERT INTO counters (name, value) VALUES ('health', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1");
+            return command.ExecuteNonQuery();
+        }
     }
 
     private sealed class PurgeAudit(long beforeMs, int chunk, CancellationToken cancellationToken) : WriteOperation<int>(cancellationToken)

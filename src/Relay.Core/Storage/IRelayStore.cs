@@ -47,6 +47,12 @@ public interface IRelayStore
 
     /// <summary>Whether the database answers.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Whether the database accepts a write: one small write, committed, of a row of its own (no delivery's), by the
+    /// path the delivery states take. A commit each call: callers bound how often they ask (<c>/health</c> does).
+    /// </summary>
+    Task<bool> CheckWriteAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -8,6 +8,7 @@ using Relay.Adapters;
 using Relay.Core.Options;
 using Relay.Grains;
 using Relay.Silo.Api;
+using Relay.Silo.Health;
 using Relay.Silo.Portal;
 using Relay.Silo.Samples;
 using Relay.Silo.Security;
@@ -30,7 +31,9 @@ public static class RelayHostExtensions
         var section = builder.Configuration.GetSection(RelayOptions.SectionName);
         var options = Bind(section);
         var problems = RelayOptionsValidator.Validate(options, AdapterExtensions.Protocols)
-            .Concat(SecurityOptions.Validate(builder.Configuration.GetSection(SecurityOptions.SectionName))).ToList();
+            .Concat(SecurityOptions.Validate(builder.Configuration.GetSection(SecurityOptions.SectionName)))
+            .Concat(MetricsOptions.Validate(builder.Configuration.GetSection(MetricsOptions.SectionName)))
+            .Concat(HealthOptions.Validate(builder.Configuration.GetSection(HealthOptions.SectionName))).ToList();
         if (problems.Count > 0)
         {
             throw new RelayConfigurationException(problems);
@@ -39,6 +42,7 @@ public static class RelayHostExtensions
         var services = builder.Services;
         builder.AddRelaySecurity();
         builder.AddRelayTelemetry();
+        builder.AddRelayHealth();
         services.AddOptions<RelayOptions>().Bind(section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Relay.Silo.Telemetry;
 
 namespace Relay.Silo.Security;
 
@@ -13,7 +14,9 @@ public sealed class ApiKeyRing
 {
     private readonly (byte[] Hash, RelayCaller Caller)[] _keys;
 
-    public ApiKeyRing(IOptions<SecurityOptions> options)
+    private readonly bool _enabled;
+
+    public ApiKeyRing(IOptions<SecurityOptions> options, IOptions<MetricsOptions> metrics)
     {
         var security = options.Value;
         _keys =
@@ -23,11 +26,18 @@ public sealed class ApiKeyRing
             .. security.SenderKeys.Where(k => !string.IsNullOrEmpty(k.Value))
                 .Select(k => (Hash(k.Value), new RelayCaller(NameOf(k.Key, "sender"), RelayRole.Sender))),
         ];
+        // The scrape key alone does not switch keys on: without sender and operator keys, everyone is an operator anyway.
+        _enabled = _keys.Length > 0;
+        if (_enabled && !string.IsNullOrEmpty(metrics.Value.ScrapeKey))
+        {
+            _keys = [.. _keys, (Hash(metrics.Value.ScrapeKey), new RelayCaller("scraper", RelayRole.Scraper))];
+        }
+
         AllowAnonymous = security.AllowAnonymous;
     }
 
-    /// <summary>At least one key is configured: every request must carry one.</summary>
-    public bool Enabled => _keys.Length > 0;
+    /// <summary>At least one sender or operator key is configured: every request must carry one.</summary>
+    public bool Enabled => _enabled;
 
     /// <summary><c>Relay:Security:AllowAnonymous</c>.</summary>
     public bool AllowAnonymous { get; }

@@ -15,6 +15,9 @@ public static class RelayAuth
     /// <summary>An operator, by API key: the operator API, <c>/metrics</c>.</summary>
     public const string OperatorPolicy = "relay-operator";
 
+    /// <summary><c>/metrics</c>: an operator, the scrape key, or a caller from <c>Relay:Metrics:AllowedNetworks</c>.</summary>
+    public const string MetricsPolicy = "relay-metrics";
+
     /// <summary>An operator, by portal cookie or API key; an unknown browser is sent to the sign-in page.</summary>
     public const string PortalPolicy = "relay-portal";
 

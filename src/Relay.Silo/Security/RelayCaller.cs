@@ -8,6 +8,9 @@ public enum RelayRole
 
     /// <summary>Everything: the operator endpoints, the portal, the dashboard, the metrics.</summary>
     Operator,
+
+    /// <summary>Reads <c>/metrics</c> and nothing else (<c>Relay:Metrics:ScrapeKey</c>).</summary>
+    Scraper,
 }
 
 /// <summary>A caller the key ring knows: the key's configured name (never the key itself) and its role.</summary>

@@ -35,6 +35,10 @@ public static class RelayTelemetryExtensions
         var telemetry = section.Get<TelemetryOptions>() ?? new TelemetryOptions();
         var services = builder.Services;
         services.AddOptions<TelemetryOptions>().Bind(section);
+        services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.SectionName));
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, MetricsAccessHandler>();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(RelayAuth.MetricsPolicy, policy => policy.AddRequirements(new MetricsAccessRequirement()));
         services.AddOptions<DashboardSettings>().Bind(configuration.GetSection(DashboardSettings.SectionName));
         services.TryAddSingleton<RelayMetrics>();
         services.AddSingleton<DeliveryCountsGauge>();
@@ -98,12 +102,12 @@ public static class RelayTelemetryExtensions
         return silo;
     }
 
-    /// <summary><c>GET /metrics</c> and <c>/dashboard</c>, for operators only.</summary>
+    /// <summary><c>GET /metrics</c> (operators, the scrape key, allowed networks) and <c>/dashboard</c> (operators).</summary>
     public static WebApplication MapRelayTelemetry(this WebApplication app)
     {
         // Created now, so the gauge is published from the first scrape.
         app.Services.GetRequiredService<DeliveryCountsGauge>();
-        app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAuthorization(RelayAuth.OperatorPolicy);
+        app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAuthorization(RelayAuth.MetricsPolicy);
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DashboardSettings>>().Value.Enabled)
         {
             // A browser signs in through the portal (its cookie); a script uses an operator key. The dashboard's own
