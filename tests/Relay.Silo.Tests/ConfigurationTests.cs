@@ -31,6 +31,13 @@ public sealed class ConfigurationTests
         { "Relay:Security:SenderKeys:0", ["--Relay:Security:SenderKeys:0=   "] },
         { "Relay:Security:SenderKeys:shop", ["--Relay:Security:OperatorKeys:ops=a-real-key", "--Relay:Security:SenderKeys:shop="] },
         { "Relay:Security:OperatorKeys", ["--Relay:Security:OperatorKeys=a-key-without-a-name"] },
+        // /metrics opened to a scrape key or networks (issue 15, item 11): a key that did not arrive, a network mistyped.
+        { "Relay:Metrics:ScrapeKey", ["--Relay:Security:OperatorKeys:ops=a-real-key", "--Relay:Metrics:ScrapeKey= "] },
+        { "Relay:Metrics:AllowedNetworks:0", ["--Relay:Metrics:AllowedNetworks:0=10.0.0.1/8"] },
+        { "Relay:Metrics:AllowedNetworks:1", ["--Relay:Metrics:AllowedNetworks:0=10.0.0.0/8", "--Relay:Metrics:AllowedNetworks:1=intranet"] },
+        { "Relay:Metrics:AllowedNetworks", ["--Relay:Metrics:AllowedNetworks=10.0.0.0/8"] },
+        { "Relay:Health:WriteCheckInterval", ["--Relay:Health:WriteCheckInterval=00:00:00"] },
+        { "Relay:Health:WriteCheckInterval", ["--Relay:Health:WriteCheckInterval=often"] },
     };
 
     [Theory]

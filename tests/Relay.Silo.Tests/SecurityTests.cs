@@ -103,7 +103,6 @@ public sealed class SecurityTests(KeyedSilo fixture) : IClassFixture<KeyedSilo>
         { "POST", "/destinations/spare/pause", Operator },
         { "POST", "/destinations/spare/resume", Operator },
         { "POST", "/destinations/spare/circuit", Operator },
-        { "GET", "/health", Operator },
         { "GET", "/metrics", Operator },
         { "GET", "/Messaging.svc?wsdl", Sender },
         { "GET", "/no-such-endpoint", Operator },

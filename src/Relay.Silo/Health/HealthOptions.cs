@@ -16,7 +16,16 @@ public sealed class HealthOptions
     /// <summary>The configuration's problems, by full key path; nothing when it is valid.</summary>
     public static IReadOnlyList<string> Validate(IConfigurationSection health)
     {
-        var options = health.Get<HealthOptions>() ?? new HealthOptions();
+        HealthOptions options;
+        try
+        {
+            options = health.Get<HealthOptions>() ?? new HealthOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            return [$"{health.Path}:{nameof(WriteCheckInterval)} is not a time span (00:00:05), but '{health[nameof(WriteCheckInterval)]}'."];
+        }
+
         return options.WriteCheckInterval < TimeSpan.FromSeconds(1) || options.WriteCheckInterval > TimeSpan.FromMinutes(5)
             ? [$"{health.Path}:{nameof(WriteCheckInterval)} must be between 00:00:01 and 00:05:00 (one storage write per interval and silo), not {options.WriteCheckInterval}."]
             : [];

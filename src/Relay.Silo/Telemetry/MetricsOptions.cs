@@ -91,6 +91,12 @@ public sealed class MetricsOptions
             return true;
         }
 
-        return IPNetwork.TryParse(text, out network);
+        // 10.0.0.1/8 is refused too (some versions of IPNetwork take it as 10.0.0.0/8): a mistyped range, or an address
+        // meant alone, is better named at start-up than guessed.
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0
+            && IPAddress.TryParse(text.AsSpan(0, slash), out var written)
+            && IPNetwork.TryParse(text, out network)
+            && network.BaseAddress.Equals(written);
     }
 }
