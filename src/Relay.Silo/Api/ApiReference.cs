@@ -155,6 +155,8 @@ internal static class ApiReference
             },
         };
         AddAccess(metrics, document, RelayRole.Operator);
+        metrics.Description += " Also open to the scrape key (Relay:Metrics:ScrapeKey), which reads nothing else, and to callers from "
+            + "Relay:Metrics:AllowedNetworks without a key.";
         document.Paths ??= [];
         document.Paths["/metrics"] = new OpenApiPathItem
         {
