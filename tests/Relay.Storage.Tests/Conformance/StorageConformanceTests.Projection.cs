@@ -373,6 +373,18 @@ public abstract partial class StorageConformanceTests
         Assert.True(await Storage.Store.PingAsync());
     }
 
+    [Fact]
+    public async Task The_store_accepts_the_health_checks_write_again_and_again_and_shows_it_nowhere()
+    {
+        Assert.True(await Storage.Store.CheckWriteAsync());
+        Assert.True(await Storage.Store.CheckWriteAsync());
+
+        // A row of its own: no delivery, no message, nothing due.
+        Assert.Empty(await Storage.Store.CountByDestinationAsync());
+        Assert.Empty((await Storage.Store.ListMessagesAsync(new MessageQuery())).Items);
+        Assert.Empty(await Storage.Store.GetDueDeliveriesAsync(0, DeliveryKey.ShardSpace - 1, DateTimeOffset.MaxValue, 100));
+    }
+
     private async Task<List<StoredMessagePage>> ListAllAsync(MessageQuery query)
     {
         var pages = new List<StoredMessagePage>();

@@ -229,6 +229,7 @@ public sealed class SqliteStorageTests(ITestOutputHelper output) : IAsyncLifetim
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => WriteAsync(storage, GrainId.Create("test", "late"), 1));
         Assert.False(await storage.Store.PingAsync());
+        Assert.False(await storage.Store.CheckWriteAsync());
     }
 
     [Fact]
