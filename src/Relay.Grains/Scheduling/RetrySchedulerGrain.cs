@@ -115,14 +115,19 @@ internal sealed partial class RetrySchedulerGrain(
         }
         catch (Exception ex)
         {
-            // One stack trace per failing delivery, then a line at each of its (ever rarer) wakes.
+            // One stack trace per failing delivery, then a line at its 2nd, 4th, 8th... failure in a row: a row that
+            // fails for ever (woken once a minute) is logged ever more rarely, not at every poll.
             switch (_failing.Failed(key, time.GetUtcNow()))
             {
                 case (1, var delay):
                     Log.WakeFailed(logger, ex, key.MessageId, key.Destination, delay);
                     break;
                 case var (failures, delay):
-                    Log.WakeFailedAgain(logger, key.MessageId, key.Destination, failures, ex.GetType().Name, ex.Message, delay);
+                    if ((failures & (failures - 1)) == 0)
+                    {
+                        Log.WakeFailedAgain(logger, key.MessageId, key.Destination, failures, ex.GetType().Name, ex.Message, delay);
+                    }
+
                     break;
                 default:
                     // Beyond MaxHeldWakes: woken at every poll, so not logged above Debug at each.
