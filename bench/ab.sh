@@ -7,7 +7,7 @@
 #
 #   A_ENV="" B_ENV="DOTNET_TieredPGO=0" bench/ab.sh            environment of the silos per variant
 #   A_ARGS="" B_ARGS="--Relay:Scheduler:Shards=4" bench/ab.sh   extra silo arguments per variant
-#   SILOS=3 (1..3)  STORAGE=postgres|sqlite  ROUNDS=3  LOAD_S=30  WARMUP=2000  CONCURRENCY=64
+#   SILOS=3 (1..3)  STORAGE=postgres|sqlite  ROUNDS=3  LOAD_S=30  WARMUP=2000 (per silo)  CONCURRENCY=64
 #
 # Ports as bench/run.sh (PostgreSQL 15498, sink 5299, silos 5201-5203, 12201-12203, 32201-32203): not both at once.
 # Writes nothing to the repository; its logs are under bench/results/tmp/ab (git-ignored).
@@ -118,7 +118,7 @@ run() {
   local variant=$1 env=$2 args=$3 prefix s0 d0 s1 d1 x0 x1 n
   start_silos "$env" "$args"
   # shellcheck disable=SC2046
-  "${LOADGEN[@]}" $(urls) --destination sink --count "$WARMUP" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
+  "${LOADGEN[@]}" $(urls) --destination sink --count "$((WARMUP * SILOS))" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
     >/dev/null 2>&1 || true
   prefix="ab-$variant-$RANDOM$RANDOM"
   curl -fs -X POST "$SINK/reset?prefix=$prefix-" >/dev/null
