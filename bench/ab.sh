@@ -7,6 +7,8 @@
 #
 #   A_ENV="" B_ENV="DOTNET_TieredPGO=0" bench/ab.sh            environment of the silos per variant
 #   A_ARGS="" B_ARGS="--Relay:Scheduler:Shards=4" bench/ab.sh   extra silo arguments per variant
+#   B_BIN=/tmp/before bench/ab.sh      variant B runs the silo built in that folder (e.g. an older commit:
+#                                      git worktree add /tmp/w <commit> && dotnet build /tmp/w/src/Relay.Silo -c Release -o /tmp/before)
 #   SILOS=3 (1..3)  STORAGE=postgres|sqlite  ROUNDS=3  LOAD_S=30  WARMUP=2000 (per silo)  CONCURRENCY=64
 #
 # Ports as bench/run.sh (PostgreSQL 15498, sink 5299, silos 5201-5203, 12201-12203, 32201-32203): not both at once.
@@ -16,6 +18,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SILOS=${SILOS:-3}; STORAGE=${STORAGE:-postgres}; ROUNDS=${ROUNDS:-3}; LOAD_S=${LOAD_S:-30}; WARMUP=${WARMUP:-2000}
 CONCURRENCY=${CONCURRENCY:-64}; A_ENV=${A_ENV:-}; B_ENV=${B_ENV:-}; A_ARGS=${A_ARGS:-}; B_ARGS=${B_ARGS:-}
+A_BIN=${A_BIN:-}; B_BIN=${B_BIN:-}
 PG_PORT=15498; SINK_PORT=5299; HTTP_BASE=5200; SILO_BASE=12200; GATEWAY_BASE=32200
 SINK="http://127.0.0.1:$SINK_PORT"
 WORK="$ROOT/bench/results/tmp/ab"
@@ -79,8 +82,9 @@ wait_http() { for _ in $(seq 1 360); do curl -fs "$1" >/dev/null 2>&1 && return 
 wait_http "$SINK/stats"
 
 SILO_PIDS=()
-start_silos() {   # start_silos ENV ARGS
-  local env=$1 args=$2 i storage
+start_silos() {   # start_silos ENV ARGS [BIN]
+  local env=$1 args=$2 bin=${3:-$WORK/bin/Relay.Silo} i storage
+  [ -f "$bin/Relay.Silo.dll" ] || die "no Relay.Silo.dll in $bin"
   SILO_PIDS=()
   rm -rf "$WORK/sqlite"; mkdir -p "$WORK/sqlite"
   for i in $(seq 1 "$SILOS"); do
@@ -90,7 +94,7 @@ start_silos() {   # start_silos ENV ARGS
       storage="--Relay:Storage:Provider=Sqlite --Relay:Storage:DataPath=$WORK/sqlite"
     fi
     # shellcheck disable=SC2086 # ENV and ARGS are lists of words
-    (cd "$WORK" && exec env $env dotnet "$WORK/bin/Relay.Silo/Relay.Silo.dll" --contentRoot "$WORK/bin/Relay.Silo" \
+    (cd "$WORK" && exec env $env dotnet "$bin/Relay.Silo.dll" --contentRoot "$bin" \
       --urls "http://127.0.0.1:$((HTTP_BASE + i))" --Relay:Cluster:SiloPort=$((SILO_BASE + i)) \
       --Relay:Cluster:GatewayPort=$((GATEWAY_BASE + i)) --Relay:Samples:Enabled=false \
       --Relay:Contracts:bench:MaxAttempts=10 --Relay:Contracts:bench:Delay=00:00:02 \
@@ -113,10 +117,10 @@ db_cpu() { if [ -n "$PGDIR" ]; then pg_cpu_seconds; else echo 0; fi; }
 db_xact() { if [ -n "$PGDIR" ]; then sleep 1.5; psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = 'relay'" postgres; else echo 0; fi; }
 urls() { local i; for i in $(seq 1 "$SILOS"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done; }
 
-# run VARIANT ENV ARGS: one measured load; prints "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg".
+# run VARIANT ENV ARGS [BIN]: one measured load; prints "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg".
 run() {
-  local variant=$1 env=$2 args=$3 prefix s0 d0 s1 d1 x0 x1 n
-  start_silos "$env" "$args"
+  local variant=$1 env=$2 args=$3 bin=${4:-} prefix s0 d0 s1 d1 x0 x1 n
+  start_silos "$env" "$args" "${bin:-$WORK/bin/Relay.Silo}"
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink --count "$((WARMUP * SILOS))" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
     >/dev/null 2>&1 || true
@@ -135,14 +139,14 @@ run() {
     'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f %.2f\n", v, n / t, s * 1000 / n, d * 1000 / n, x / n; else printf "%s 0 - - -\n", v }'
 }
 
-say "$ROUNDS rounds of A ($A_ENV $A_ARGS) and B ($B_ENV $B_ARGS): $SILOS silo(s) on $STORAGE, $CONCURRENCY senders, $LOAD_S s each"
+say "$ROUNDS rounds of A ($A_ENV $A_ARGS ${A_BIN:-this tree}) and B ($B_ENV $B_ARGS ${B_BIN:-this tree}): $SILOS silo(s) on $STORAGE, $CONCURRENCY senders, $LOAD_S s each"
 RESULTS="$WORK/results.txt"; : >"$RESULTS"
 echo "variant  delivered/s  silo-ms/msg  db-ms/msg  db-xact/msg"
 for round in $(seq 1 "$ROUNDS"); do
   for variant in A B; do
     # Alternate which goes first, so that a drift of the machine does not favour one.
     if [ $((round % 2)) -eq 0 ]; then variant=$([ "$variant" = A ] && echo B || echo A); fi
-    if [ "$variant" = A ]; then line=$(run A "$A_ENV" "$A_ARGS"); else line=$(run B "$B_ENV" "$B_ARGS"); fi
+    if [ "$variant" = A ]; then line=$(run A "$A_ENV" "$A_ARGS" "$A_BIN"); else line=$(run B "$B_ENV" "$B_ARGS" "$B_BIN"); fi
     echo "$line" | tee -a "$RESULTS"
   done
 done
