@@ -91,7 +91,9 @@ internal sealed partial class DeliveryGrain(
             await Stored.LoadAsync();
             if (Stored.RecordExists)
             {
-                return Repeated(envelope);
+                var repeated = Repeated(envelope);
+                MoveToItsSiloWhenIdle();
+                return repeated;
             }
 
             throw;
@@ -124,16 +126,22 @@ internal sealed partial class DeliveryGrain(
             await FirstAttemptAsync(destination);
         }
 
+        MoveToItsSiloWhenIdle();
+        return S.ToView();
+    }
+
+    /// <summary>
+    /// Placed on the silo that took the request: a delivery with more to come moves, once idle, to where its hash places
+    /// it (Orleans migration; nothing moves when that is this silo). Left here, it would come back here even after
+    /// leaving memory, whenever this silo wakes it (a bulk resubmit, a scheduler): this silo's directory cache would
+    /// still name it, and a backlog would not be worked by every silo in fair shares.
+    /// </summary>
+    private void MoveToItsSiloWhenIdle()
+    {
         if (S.Status != DeliveryStatus.Delivered)
         {
-            // Placed on the silo that took the request: a delivery with more to come moves, once idle, to where its hash
-            // places it (Orleans migration; nothing moves when that is this silo). Left here, it would come back here
-            // even after leaving memory, whenever this silo wakes it (a bulk resubmit, a scheduler): this silo's
-            // directory cache would still name it, and a backlog would not be worked by every silo in fair shares.
             this.MigrateOnIdle();
         }
-
-        return S.ToView();
     }
 
     /// <summary>A send of a delivery already stored: its state when it is the same content (and sender), else 409.</summary>
