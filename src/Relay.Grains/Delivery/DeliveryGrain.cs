@@ -40,6 +40,7 @@ internal sealed partial class DeliveryGrain(
     DestinationControl control,
     TimeProvider time,
     ILocalSiloDetails silo,
+    IClusterMembershipService membership,
     RelayMetrics metrics,
     ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain
 {
@@ -138,10 +139,30 @@ internal sealed partial class DeliveryGrain(
     /// </summary>
     private void MoveToItsSiloWhenIdle()
     {
-        if (S.Status != DeliveryStatus.Delivered)
+        if (S.Status != DeliveryStatus.Delivered && !OnItsHashSilo())
         {
             this.MigrateOnIdle();
         }
+    }
+
+    /// <summary>
+    /// Whether this silo is the one hash-based placement names for this grain (Orleans's HashBasedPlacementDirector:
+    /// the active silos in order, the grain id's uniform hash modulo their count); always so on a lone silo.
+    /// </summary>
+    private bool OnItsHashSilo()
+    {
+        var silos = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress)
+            .Order()
+            .ToArray();
+        if (silos.Length < 2)
+        {
+            return true;
+        }
+
+        var hash = (int)(this.GetGrainId().GetUniformHashCode() & 0x7fffffff);
+        return silos[hash % silos.Length].Equals(silo.SiloAddress);
     }
 
     /// <summary>A send of a delivery already stored: its state when it is the same content (and sender), else 409.</summary>
