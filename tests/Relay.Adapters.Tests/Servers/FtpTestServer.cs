@@ -47,7 +47,7 @@ internal sealed class FtpTestServer : IAsyncDisposable
         }
 
         var process = new ServerProcess("FTP server", "/usr/bin/python3", arguments, port,
-            "install Debian's python3-pyftpdlib and python3-openssl (tests/run.sh does)");
+            "install Debian's python3-pyftpdlib and python3-openssl (test.sh does)");
         var server = new FtpTestServer(folder, process, certificate);
         try
         {

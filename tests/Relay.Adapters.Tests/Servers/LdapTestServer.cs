@@ -19,7 +19,7 @@ internal sealed class LdapTestServer : IAsyncDisposable
     public const string People = "ou=people," + Suffix;
 
     private const string Sbin = "/usr/sbin";
-    private const string Hint = "install Debian's slapd (tests/run.sh does)";
+    private const string Hint = "install Debian's slapd (test.sh does)";
 
     private readonly string _folder;
     private readonly ServerProcess _process;

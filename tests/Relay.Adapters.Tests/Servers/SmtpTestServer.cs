@@ -49,7 +49,7 @@ internal sealed class SmtpTestServer : IAsyncDisposable
             arguments.AddRange(["--cert", certificate.CertificatePath, "--key", certificate.KeyPath]);
         }
 
-        var process = new ServerProcess("SMTP server", "/usr/bin/python3", arguments, port, "install Debian's python3-aiosmtpd (tests/run.sh does)");
+        var process = new ServerProcess("SMTP server", "/usr/bin/python3", arguments, port, "install Debian's python3-aiosmtpd (test.sh does)");
         var server = new SmtpTestServer(folder, process, certificate);
         try
         {

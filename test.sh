@@ -3,7 +3,7 @@
 # (PostgreSQL, slapd and libldap, python3-pyftpdlib, python3-openssl, python3-aiosmtpd, Chromium; as root, or through
 # sudo), then runs `dotnet test Silo.sln` with any arguments given (e.g. --filter ...). CI runs exactly this.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
