@@ -1,5 +1,5 @@
 using Orleans.Runtime;
-using Relay.Storage.Tests.Conformance;
+using Relay.Storage.Conformance;
 
 namespace Relay.Storage.AdoNet.Tests;
 

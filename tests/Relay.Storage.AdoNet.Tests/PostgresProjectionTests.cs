@@ -6,7 +6,7 @@ using Relay.Contracts;
 using Relay.Core.Messages;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
-using Relay.Storage.Tests.Conformance;
+using Relay.Storage.Conformance;
 
 namespace Relay.Storage.AdoNet.Tests;
 

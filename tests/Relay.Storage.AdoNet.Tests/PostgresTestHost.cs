@@ -9,7 +9,7 @@ using Orleans.Storage;
 using Relay.Core.Storage;
 using Relay.Grains;
 using Relay.Storage.AdoNet.Schema;
-using Relay.Storage.Tests.Conformance;
+using Relay.Storage.Conformance;
 using Relay.Testing;
 
 namespace Relay.Storage.AdoNet.Tests;

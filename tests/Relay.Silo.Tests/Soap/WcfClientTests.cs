@@ -4,7 +4,7 @@ using System.Xml;
 using Relay.Contracts;
 using Relay.Testing;
 
-namespace Relay.Soap.Tests;
+namespace Relay.Silo.Tests.Soap;
 
 /// <summary>A stock WCF client (ChannelFactory over BasicHttpBinding, the contract assembly alone) against a real silo.</summary>
 public sealed class WcfClientTests(FrontDoorFixture relay) : IClassFixture<FrontDoorFixture>

@@ -1,7 +1,7 @@
 using Relay.Contracts;
 using Relay.Core.Storage;
 
-namespace Relay.Storage.Tests.Conformance;
+namespace Relay.Storage.Conformance;
 
 /// <summary>A plain grain state.</summary>
 [GenerateSerializer]

@@ -2,7 +2,7 @@ using System.ServiceModel;
 using Relay.Contracts;
 using Relay.Testing;
 
-namespace Relay.Soap.Tests;
+namespace Relay.Silo.Tests.Soap;
 
 /// <summary>A real silo with HTTP destinations on a <see cref="TestDestination"/>, and WCF clients for its <c>/Messaging.svc</c>.</summary>
 public sealed class FrontDoorFixture : IAsyncLifetime
@@ -12,6 +12,9 @@ public sealed class FrontDoorFixture : IAsyncLifetime
 
     public TestDestination Destination { get; private set; } = null!;
     public TestSilo Silo { get; private set; } = null!;
+
+    /// <summary>Every line the silo logs, at every level.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     public Uri ServiceUrl => new(Silo.Client.BaseAddress!, "/Messaging.svc");
 
@@ -32,7 +35,7 @@ public sealed class FrontDoorFixture : IAsyncLifetime
             ["Relay:Destinations:tenanted:Headers:X-Tenant"] = "acme",
             ["Relay:Topics:order.created:0"] = "billing",
             ["Relay:Topics:order.created:1"] = "shipping",
-        });
+        }, logs: Logs);
     }
 
     public async Task DisposeAsync()

@@ -1,8 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Orleans.Runtime;
-using Relay.Storage.Tests.Conformance;
+using Relay.Storage.Conformance;
 
-namespace Relay.Storage.Tests.Sqlite;
+namespace Relay.Storage.Sqlite.Tests;
 
 public sealed class SqliteConformanceTests(SqliteStorageFixture fixture) : StorageConformanceTests, IClassFixture<SqliteStorageFixture>
 {

@@ -2,7 +2,7 @@ using Relay.Contracts;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
 
-namespace Relay.Storage.Tests.Conformance;
+namespace Relay.Storage.Conformance;
 
 /// <summary>A delivery's content (payload, content type, headers) is stored apart, and written only when it changed.</summary>
 public abstract partial class StorageConformanceTests

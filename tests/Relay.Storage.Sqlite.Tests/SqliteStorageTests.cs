@@ -6,11 +6,11 @@ using Orleans.Storage;
 using Relay.Contracts;
 using Relay.Core.Messages;
 using Relay.Core.Storage;
+using Relay.Storage.Conformance;
 using Relay.Storage.Sqlite;
-using Relay.Storage.Tests.Conformance;
 using Xunit.Abstractions;
 
-namespace Relay.Storage.Tests.Sqlite;
+namespace Relay.Storage.Sqlite.Tests;
 
 /// <summary>What the SQLite backend promises beyond the conformance suite.</summary>
 public sealed class SqliteStorageTests(ITestOutputHelper output) : IAsyncLifetime

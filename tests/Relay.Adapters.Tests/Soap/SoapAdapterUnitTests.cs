@@ -3,7 +3,7 @@ using System.Xml.Linq;
 using Relay.Adapters.Soap;
 using Relay.Contracts;
 
-namespace Relay.Soap.Tests;
+namespace Relay.Adapters.Tests.Soap;
 
 /// <summary>The SOAP adapter's pure parts: the envelope it builds, the faults it reads, the rule it classifies by.</summary>
 public sealed class SoapAdapterUnitTests

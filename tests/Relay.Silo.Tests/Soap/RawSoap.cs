@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Xml.Linq;
 
-namespace Relay.Soap.Tests;
+namespace Relay.Silo.Tests.Soap;
 
 /// <summary>SOAP 1.1 over plain HttpClient: what a client made without WCF sends, and the fault it gets back.</summary>
 public static class RawSoap

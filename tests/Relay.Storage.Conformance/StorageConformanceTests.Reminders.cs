@@ -1,7 +1,7 @@
 using Orleans;
 using Orleans.Runtime;
 
-namespace Relay.Storage.Tests.Conformance;
+namespace Relay.Storage.Conformance;
 
 public abstract partial class StorageConformanceTests
 {

@@ -1,7 +1,7 @@
 using Relay.Storage.Sqlite;
 using Relay.Storage.Sqlite.Writing;
 
-namespace Relay.Storage.Tests.Sqlite;
+namespace Relay.Storage.Sqlite.Tests;
 
 /// <summary>
 /// Holds the writer loop inside a batch until released, so the writes queued meanwhile all go into the next

@@ -4,10 +4,10 @@ using Orleans;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Relay.Core.Storage;
+using Relay.Storage.Conformance;
 using Relay.Storage.Sqlite;
-using Relay.Storage.Tests.Conformance;
 
-namespace Relay.Storage.Tests.Sqlite;
+namespace Relay.Storage.Sqlite.Tests;
 
 /// <summary>The SQLite storage as a silo wires it, in a temporary folder of its own.</summary>
 public sealed class SqliteTestHost : IAsyncDisposable

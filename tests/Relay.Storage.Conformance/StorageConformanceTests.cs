@@ -5,7 +5,7 @@ using Relay.Core.Messages;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
 
-namespace Relay.Storage.Tests.Conformance;
+namespace Relay.Storage.Conformance;
 
 /// <summary>
 /// What every storage backend must do; a backend subclasses this suite and passes it before it is called done.

@@ -2,7 +2,7 @@ using System.ServiceModel;
 using Relay.Contracts;
 using Relay.Testing;
 
-namespace Relay.Soap.Tests;
+namespace Relay.Silo.Tests.Soap;
 
 /// <summary>The SOAP front door with keys configured, through a stock WCF client.</summary>
 public sealed class WcfKeyTests : IAsyncLifetime

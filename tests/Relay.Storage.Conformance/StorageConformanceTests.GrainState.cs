@@ -1,7 +1,7 @@
 using Orleans;
 using Orleans.Storage;
 
-namespace Relay.Storage.Tests.Conformance;
+namespace Relay.Storage.Conformance;
 
 public abstract partial class StorageConformanceTests
 {

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SoapCore;
 
-namespace Relay.Soap.Tests;
+namespace Relay.Adapters.Tests.Servers;
 
 [ServiceContract(Namespace = BillingService.Namespace)]
 public interface IBillingService

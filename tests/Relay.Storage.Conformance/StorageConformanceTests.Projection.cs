@@ -4,7 +4,7 @@ using Relay.Core.Messages;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
 
-namespace Relay.Storage.Tests.Conformance;
+namespace Relay.Storage.Conformance;
 
 public abstract partial class StorageConformanceTests
 {

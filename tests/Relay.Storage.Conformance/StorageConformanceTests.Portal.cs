@@ -1,7 +1,7 @@
 using Relay.Contracts;
 using Relay.Core.Storage;
 
-namespace Relay.Storage.Tests.Conformance;
+namespace Relay.Storage.Conformance;
 
 /// <summary>The queries of the operator portal: the list's filters, the overview's counts and chart.</summary>
 public abstract partial class StorageConformanceTests

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Relay.Testing;
 
-namespace Relay.Soap.Tests;
+namespace Relay.Silo.Tests.Soap;
 
 /// <summary>
 /// What the front door refuses before anything is parsed or stored: DTDs and entities (XXE), oversized envelopes,
@@ -179,6 +179,26 @@ public sealed class HostileEnvelopeTests(FrontDoorFixture relay) : IClassFixture
         Assert.Equal(HttpStatusCode.NotFound, post.StatusCode);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, put.StatusCode);
         await AssertNothingStoredOrSent("put-1");
+    }
+
+    [Fact]
+    public async Task Bad_SOAP_requests_are_answered_with_faults_and_not_logged_as_errors()
+    {
+        var before = relay.Logs.Lines.Count;
+        var doctype = RawSoap.SendEnvelope("logged-bad-1", "billing", "&x;", "<!DOCTYPE s:Envelope [<!ENTITY x \"PAYLOAD-SECRET-1\">]>");
+        var unknown = RawSoap.SendEnvelope("logged-bad-2", "unknown-destination", "PAYLOAD-SECRET-2");
+
+        var faults = new[]
+        {
+            await RawSoap.PostAsync(relay.Silo.Client, RawSoap.Content(doctype)),
+            await RawSoap.PostAsync(relay.Silo.Client, RawSoap.Content(unknown)),
+            await RawSoap.PostAsync(relay.Silo.Client, RawSoap.Content(unknown), action: RawSoap.Messaging + "/IMessagingService/Nope"),
+        };
+
+        Assert.All(faults, f => Assert.Equal(HttpStatusCode.InternalServerError, f.StatusCode));
+        var lines = relay.Logs.Lines.Skip(before).ToList();
+        Assert.DoesNotContain(lines, l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("PAYLOAD-SECRET", StringComparison.Ordinal));
     }
 
     private async Task AssertNothingStoredOrSent(string id)

@@ -6,7 +6,7 @@ using Relay.Core.Messages;
 using Relay.Silo.Messaging;
 using Relay.Silo.Soap;
 
-namespace Relay.Soap.Tests;
+namespace Relay.Silo.Tests.Soap;
 
 /// <summary>How the front door's errors become SOAP 1.1 faults.</summary>
 public sealed class SoapFaultsTests
