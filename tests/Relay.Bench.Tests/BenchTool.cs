@@ -6,7 +6,10 @@ namespace Relay.Bench.Tests;
 internal static class BenchTool
 {
     /// <summary>Output is standard output; Errors standard error (progress and diagnostics).</summary>
-    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string dll, params string[] args)
+    public static Task<(int ExitCode, string Output, string Errors)> RunAsync(string dll, params string[] args) =>
+        RunAsync(dll, TimeSpan.FromSeconds(60), args);
+
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string dll, TimeSpan bound, params string[] args)
     {
         var path = Path.Combine(AppContext.BaseDirectory, dll);
         Assert.True(File.Exists(path), $"{path} was not built next to the tests");
@@ -20,15 +23,15 @@ internal static class BenchTool
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(bound);
         try
         {
-            await process.WaitForExitAsync(bound.Token);
+            await process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{dll} did not finish within 60 s");
+            throw new TimeoutException($"{dll} did not finish within {bound.TotalSeconds:F0} s");
         }
 
         return (process.ExitCode, await output, await error);

@@ -41,7 +41,8 @@ public sealed class MessageModel(PortalQueries queries, OperatorActions actions,
     /// </summary>
     public override void OnPageHandlerExecuting(PageHandlerExecutingContext context)
     {
-        Id = PathIds.FromRoute(HttpContext, Id);
+        // Model binding makes a white-space-only route value null (no valid id is only white space: the page is a 404).
+        Id = PathIds.FromRoute(HttpContext, Id ?? "");
         base.OnPageHandlerExecuting(context);
     }
 

@@ -82,10 +82,15 @@ public sealed class MessageFilter
             fields.Add(new("cursor", cursor));
         }
 
-        return fields.Count == 0
+        var url = fields.Count == 0
             ? "/portal/messages"
             : "/portal/messages?" + string.Join("&", fields.Select(f => Uri.EscapeDataString(f.Key) + "=" + Uri.EscapeDataString(f.Value)));
+
+        // A redirect's Location: a filter no list could need (a posted 200 KB field) must not make a header no client reads.
+        return url.Length <= MaxUrlLength ? url : "/portal/messages";
     }
+
+    private const int MaxUrlLength = 4096;
 
     private static bool TryTime(string? text, out DateTimeOffset? value)
     {

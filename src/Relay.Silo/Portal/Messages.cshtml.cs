@@ -61,7 +61,7 @@ public sealed class MessagesModel(IRelayStore store, OperatorActions actions, IO
         var (query, problem) = Filter.ToQuery();
         if (query is null)
         {
-            TempData[FlashErrorKey] = problem;
+            TempData[FlashErrorKey] = Bounded(problem ?? "The filter is not valid.");
             return LocalRedirect("/portal/messages");
         }
 

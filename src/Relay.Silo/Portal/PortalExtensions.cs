@@ -52,7 +52,9 @@ public static class PortalExtensions
                 headers["Referrer-Policy"] = "same-origin";
                 if (!http.Request.Path.Equals(StylesheetPath, StringComparison.OrdinalIgnoreCase))
                 {
-                    headers.CacheControl = "no-store";
+                    // As antiforgery would set it on a page with a form (it logs a warning each time it has to change it).
+                    headers.CacheControl = "no-cache, no-store";
+                    headers.Pragma = "no-cache";
                 }
             }
 

@@ -29,15 +29,15 @@ public abstract partial class PortalPageModel(ILogger logger) : PageModel
     {
         try
         {
-            TempData[FlashKey] = await action();
+            TempData[FlashKey] = Bounded(await action());
         }
         catch (RelayErrorException ex)
         {
-            TempData[FlashErrorKey] = Describe(ex.Error);
+            TempData[FlashErrorKey] = Bounded(Describe(ex.Error));
         }
         catch (RelayGrainException ex)
         {
-            TempData[FlashErrorKey] = Describe(ex.ToError());
+            TempData[FlashErrorKey] = Bounded(Describe(ex.ToError()));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -47,6 +47,14 @@ public abstract partial class PortalPageModel(ILogger logger) : PageModel
 
         return LocalRedirect(then);
     }
+
+    /// <summary>
+    /// A banner carried over the redirect in the TempData cookie: it may quote what the operator typed (a destination
+    /// name), so it is bounded; a 200 KB name would otherwise make a response header no client accepts.
+    /// </summary>
+    protected static string Bounded(string text) => text.Length <= MaxFlashLength ? text : text[..MaxFlashLength] + "…";
+
+    private const int MaxFlashLength = 500;
 
     protected static string Describe(RelayError error) => error.Detail is null ? error.Title : $"{error.Title} {error.Detail}";
 

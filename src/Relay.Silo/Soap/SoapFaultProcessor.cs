@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.Serialization;
 using System.ServiceModel;
 using System.ServiceModel.Channels;
@@ -39,9 +40,10 @@ internal sealed partial class SoapFaultProcessor(ILogger<SoapFaultProcessor> log
             return Answer(context, message.Version, SoapFaults.BadRequest(
                 $"The SOAPAction '{Shorten(context.Request.Headers["SOAPAction"].ToString())}' names no operation of Relay's messaging service.", Operations));
         }
-        catch (Exception ex) when (ex is SerializationException or XmlException or FormatException or ArgumentException)
+        catch (Exception ex) when (ex is SerializationException or XmlException or FormatException or ArgumentException or TargetParameterCountException)
         {
-            // The body did not deserialize into the operation's parameters.
+            // The body did not deserialize into the operation's parameters (an envelope without its operation's
+            // element leaves SoapCore with no parameters: TargetParameterCountException).
             return Answer(context, message.Version, SoapFaults.BadRequest(
                 "The body does not match the operation's contract.", $"{ex.Message} See /Messaging.svc?wsdl. Nothing was stored."));
         }
