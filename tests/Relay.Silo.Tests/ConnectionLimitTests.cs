@@ -20,46 +20,44 @@ public sealed class ConnectionLimitTests : IAsyncLifetime
     private const int Limit = 3;
 
     [Fact]
-    public async Task A_connection_beyond_the_limit_is_closed_and_the_silo_serves_again_when_one_goes()
+    public async Task Limit_connections_are_served_the_next_is_closed_and_the_silo_serves_again_when_one_goes()
     {
         var address = _silo.Client.BaseAddress!;
         var held = new List<TcpClient>();
         try
         {
-            // Connections that have had an answer are surely counted by the server. Open them one at a time and keep
-            // them; the test's own client may hold a place too, so the one refused comes at the latest after Limit.
-            var refused = false;
-            for (var i = 0; i <= Limit && !refused; i++)
+            // Connections that have had an answer are surely counted by the server: open them one at a time and keep
+            // them. Nothing else connects to this silo (its HttpClient has sent nothing), so exactly Limit are served.
+            var answers = new List<string?>();
+            for (var i = 0; i <= Limit; i++)
             {
-                var client = new TcpClient();
-                held.Add(client);
-                await client.ConnectAsync(IPAddress.Loopback, address.Port);
-                refused = await AnswerOfAsync(client) is null;
+                answers.Add(await AnswerOfAsync(await HoldAsync(held, address)));
             }
 
-            Assert.True(refused, $"{Limit + 1} connections were all answered; the limit is {Limit}");
-            Assert.InRange(held.Count, 1, Limit + 1);
+            Assert.All(answers.Take(Limit), Assert.NotNull);
+            Assert.Null(answers[Limit]);
 
-            foreach (var client in held)
+            // One served connection goes (and the refused one): its place is free again, and only its place.
+            foreach (var gone in (TcpClient[])[held[0], held[Limit]])
             {
+                gone.Dispose();
+                held.Remove(gone);
+            }
+
+            await Eventually.Until(async () =>
+            {
+                var client = await HoldAsync(held, address);
+                if (await AnswerOfAsync(client) is not null)
+                {
+                    return true;
+                }
+
                 client.Dispose();
-            }
-
-            held.Clear();
-            var status = await Eventually.Until(async () =>
-            {
-                using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
-                try
-                {
-                    using var response = await client.GetAsync("/health");
-                    return (HttpStatusCode?)response.StatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return null;
-                }
-            }, s => s == HttpStatusCode.OK, what: "GET /health answered once the held connections are gone");
-            Assert.Equal(HttpStatusCode.OK, status);
+                held.Remove(client);
+                return false;
+            }, served => served, what: "a connection served once one of the held ones is gone");
+            Assert.Equal(Limit, held.Count);
+            Assert.Null(await AnswerOfAsync(await HoldAsync(held, address)));
         }
         finally
         {
@@ -68,6 +66,15 @@ public sealed class ConnectionLimitTests : IAsyncLifetime
                 client.Dispose();
             }
         }
+    }
+
+    /// <summary>Opens a connection to the silo and keeps it in <paramref name="held"/> (disposed by the test).</summary>
+    private static async Task<TcpClient> HoldAsync(List<TcpClient> held, Uri address)
+    {
+        var client = new TcpClient();
+        held.Add(client);
+        await client.ConnectAsync(IPAddress.Loopback, address.Port);
+        return client;
     }
 
     /// <summary>Sends GET /health on a raw connection and reads the status line; null when the server closed it unanswered.</summary>
