@@ -17,8 +17,8 @@ public sealed class DeliveryTests : IAsyncLifetime
         {
             ["Relay:Contracts:quick:MaxAttempts"] = "3",
             ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-            ["Relay:Contracts:linear:MaxAttempts"] = "4",
-            ["Relay:Contracts:linear:Delay"] = "00:00:00.200",
+            ["Relay:Contracts:linear:MaxAttempts"] = "5",
+            ["Relay:Contracts:linear:Delay"] = "00:00:00.400",
             ["Relay:Contracts:linear:Backoff"] = "Linear",
             ["Relay:Destinations:billing:Address"] = _destination.Url("/bill"),
             ["Relay:Destinations:billing:Contract"] = "quick",
@@ -185,12 +185,16 @@ public sealed class DeliveryTests : IAsyncLifetime
         await _silo.WaitForStatusAsync("linear-1", "DeadLettered");
 
         var at = _destination.ReceivedAt("/ship").Select(r => r.At).ToArray();
-        Assert.Equal(4, at.Length);
-        // 200 ms, 400 ms, 600 ms apart (the scheduler polls every 100 ms, so each may be up to ~150 ms late).
-        for (var i = 1; i < at.Length; i++)
+        Assert.Equal(5, at.Length);
+        // Due 400, 800, 1200, 1600 ms apart. An attempt is never early, and may be late by a poll of the scheduler
+        // (100 ms) and the work around it: up to 350 ms is allowed. That still tells the other backoffs apart, since
+        // each of them is due earlier or later than that somewhere: Fixed 400 ms for the second gap, Exponential
+        // 1600 ms for the third (1200 + 350 < 1600) and 3200 ms for the fourth.
+        var gaps = at.Zip(at.Skip(1), (earlier, later) => (later - earlier).TotalMilliseconds).ToArray();
+        for (var n = 1; n <= gaps.Length; n++)
         {
-            var gap = at[i] - at[i - 1];
-            Assert.InRange(gap.TotalMilliseconds, 200 * i - 20, 200 * i + 400);
+            Assert.True(gaps[n - 1] >= 400 * n - 20 && gaps[n - 1] <= 400 * n + 350,
+                $"gap {n} is {gaps[n - 1]:0} ms, due {400 * n} ms; all gaps: {string.Join(", ", gaps.Select(g => g.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} ms");
         }
     }
 }
