@@ -244,7 +244,7 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_pause_made_on_one_silo_holds_the_destination_on_every_silo()
     {
-        await StartSilosAsync(2);
+        await StartSilosAsync(2, $"--Relay:Destinations:fragile:Address={_destination.Url("/fragile")}", "--Relay:Destinations:fragile:Contract=steady");
         _destination.Answer("/orders", Reply.Ok());
 
         var pause = await _silos[0].Client.PostAsync("/destinations/orders/pause", null);
@@ -256,12 +256,35 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
             return (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"];
         }, s => s == "Pending", what: "the second silo holds the paused destination");
         var received = _destination.ReceivedAt("/orders").Count;
-        var held = await _silos[1].Client.PostAsJsonAsync("/messages", new { id = "held-1", destination = "orders", payload = "p" });
+        var held = await _silos[1].Client.PostAsJsonAsync("/messages", new { id = "held-1", destination = "orders", payload = "held-1" });
         Assert.Equal(HttpStatusCode.Accepted, held.StatusCode);
+        var heldBody = JsonNode.Parse(await held.Content.ReadAsStringAsync())!;
+        Assert.Equal("Pending", (string?)heldBody["status"]);
+        Assert.Equal(0, (int?)heldBody["deliveries"]![0]!["attempts"]);
+
+        // Meanwhile the schedulers of both silos keep working: deliveries to another destination, accepted on each silo,
+        // are retried three times (a second apart at the least)...
+        _destination.Answer("/fragile", Reply.Status503);
+        foreach (var (silo, i) in _silos.Select((silo, i) => (silo, i)))
+        {
+            await silo.Client.PostAsJsonAsync("/messages", new { id = $"flowing-{i}", destination = "fragile", payload = $"flowing-{i}" });
+        }
+
+        await Eventually.Until(
+            () => _silos.Select((_, i) => _destination.ReceivedAt("/fragile").Count(r => r.Text == $"flowing-{i}")).Min() >= 3,
+            what: "retries of another destination on both silos");
+        // ...and the paused destination got nothing: held-1 is still Pending, unattempted, as both silos read it.
+        Assert.Equal(received, _destination.ReceivedAt("/orders").Count);
+        foreach (var silo in _silos)
+        {
+            var state = await ReadAsync(silo, "held-1");
+            Assert.Equal("Pending", (string?)state!["status"]);
+            Assert.Equal(0, (int?)state["deliveries"]![0]!["attempts"]);
+        }
 
         await _silos[1].Client.PostAsync("/destinations/orders/resume", null);
         await Eventually.Until(async () => (string?)(await ReadAsync(_silos[0], "held-1"))?["status"], s => s == "Delivered", what: "held-1 delivered after resume");
-        Assert.True(_destination.ReceivedAt("/orders").Count > received);
+        Assert.Single(_destination.ReceivedAt("/orders").Skip(received), r => r.Text == "held-1");
     }
 
     private static int Busiest(DateTimeOffset[] sorted, TimeSpan window)
