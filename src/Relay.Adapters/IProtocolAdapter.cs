@@ -28,6 +28,29 @@ public interface IProtocolAdapter
     string? RefusesHeader(DestinationOptions destination, string name) => null;
 }
 
+/// <summary>
+/// An adapter whose destinations bind to <typeparamref name="TDestination"/>, its protocol's options
+/// (<see cref="DestinationProtocol{TDestination}"/>): it is called with them, typed.
+/// </summary>
+public interface IProtocolAdapter<in TDestination> : IProtocolAdapter
+    where TDestination : DestinationOptions
+{
+    /// <inheritdoc cref="IProtocolAdapter.SendAsync"/>
+    Task<AttemptResult> SendAsync(OutboundMessage message, TDestination destination, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <inheritdoc cref="IProtocolAdapter.RefusesHeader"/>
+    string? RefusesHeader(TDestination destination, string name) => null;
+
+    Task<AttemptResult> IProtocolAdapter.SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken) =>
+        destination is TDestination typed
+            ? SendAsync(message, typed, timeout, cancellationToken)
+            // The host binds each destination to its protocol's class; only options built by hand can miss it.
+            : Task.FromResult(AttemptResult.Final($"The destination '{message.DestinationName}' has no {Protocol} settings (it is not bound as a {Protocol} destination)"));
+
+    string? IProtocolAdapter.RefusesHeader(DestinationOptions destination, string name) =>
+        destination is TDestination typed ? RefusesHeader(typed, name) : null;
+}
+
 /// <summary>One attempt's input: the message as the destination should see it.</summary>
 public sealed record OutboundMessage
 {

@@ -38,7 +38,22 @@ public sealed class ConfigurationTests
         { "Relay:Metrics:AllowedNetworks", ["--Relay:Metrics:AllowedNetworks=10.0.0.0/8"] },
         { "Relay:Health:WriteCheckInterval", ["--Relay:Health:WriteCheckInterval=00:00:00"] },
         { "Relay:Health:WriteCheckInterval", ["--Relay:Health:WriteCheckInterval=often"] },
+        // A protocol's own settings, checked by its adapter's validator (issue 19, item 5): before, a bad SoapVersion
+        // started and then dead-lettered every message.
+        { "Relay:Destinations:x:Method", [Destination, "--Relay:Destinations:x:Method=GET /x"] },
+        { "Relay:Destinations:x:SoapVersion", [Destination, "--Relay:Destinations:x:Protocol=Soap", "--Relay:Destinations:x:SoapVersion=1.3"] },
+        { "Relay:Destinations:x:RetryOnServerFault", [Destination, "--Relay:Destinations:x:Protocol=Soap", "--Relay:Destinations:x:RetryOnServerFault=maybe"] },
+        { "Relay:Destinations:x:FileName", [FtpDestination, "--Relay:Destinations:x:Protocol=Ftp", "--Relay:Destinations:x:FileName=fixed.dat"] },
+        { "Relay:Destinations:x:UseTls", [FtpDestination, "--Relay:Destinations:x:Protocol=Ftp", "--Relay:Destinations:x:UseTls=sometimes"] },
+        { "Relay:Destinations:x:From", [SmtpDestination, "--Relay:Destinations:x:Protocol=Smtp", "--Relay:Destinations:x:To:0=ops@example.com", "--Relay:Destinations:x:From=relay"] },
+        { "Relay:Destinations:x:To:1", [SmtpDestination, "--Relay:Destinations:x:Protocol=Smtp", "--Relay:Destinations:x:From=relay@example.com", "--Relay:Destinations:x:To:0=ops@example.com", "--Relay:Destinations:x:To:1=nobody"] },
+        { "Relay:Destinations:x:BindDn", [LdapDestination, "--Relay:Destinations:x:Protocol=Ldap", "--Relay:Destinations:x:BindDn=cn=admin,dc=example,dc=com"] },
+        { "Relay:Destinations:x:UseTls", [LdapDestination, "--Relay:Destinations:x:Protocol=Ldap", "--Relay:Destinations:x:UseTls=true"] },
     };
+
+    private const string FtpDestination = "--Relay:Destinations:x:Address=ftp://127.0.0.1:1/in/";
+    private const string SmtpDestination = "--Relay:Destinations:x:Address=smtp://127.0.0.1:1";
+    private const string LdapDestination = "--Relay:Destinations:x:Address=ldap://127.0.0.1:1";
 
     [Theory]
     [MemberData(nameof(BadSettings))]

@@ -34,6 +34,37 @@ public sealed class UnknownSettingsTests
             ("Relay:Telemetry:OtlpEndpoint", "http://127.0.0.1:4318"), ("Relay:Dashboard:Enabled", "false"), ("Relay:Samples:Enabled", "true")));
     }
 
+    [Theory]
+    [InlineData("Http", "Method", "PUT")]
+    [InlineData("Soap", "SoapAction", "urn:do")]
+    [InlineData("Soap", "SoapVersion", "1.2")]
+    [InlineData("Soap", "RetryOnServerFault", "false")]
+    [InlineData("Ftp", "FileName", "{id}.json")]
+    [InlineData("Ftp", "UseTls", "true")]
+    [InlineData("Smtp", "From", "relay@example.com")]
+    [InlineData("Smtp", "To:0", "ops@example.com")]
+    [InlineData("Smtp", "Subject", "Order {id}")]
+    [InlineData("Smtp", "AllowReplyHeaders", "true")]
+    [InlineData("Ldap", "BindDn", "cn=admin")]
+    [InlineData("Ldap", "Password", "pw")]
+    public void Each_protocol_s_settings_are_known_now_that_its_adapter_owns_them(string protocol, string key, string value)
+    {
+        Assert.Empty(Find(("Relay:Destinations:d:Protocol", protocol), ($"Relay:Destinations:d:{key}", value)));
+    }
+
+    [Fact]
+    public void Every_setting_of_every_protocol_s_class_is_known()
+    {
+        // The classes the adapters bind their destinations to: a property added to one is a key users may write.
+        var classes = typeof(Relay.Adapters.DestinationProtocol).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(Relay.Core.Options.DestinationOptions))).ToList();
+        Assert.Equal(5, classes.Count);
+        foreach (var property in classes.SelectMany(t => t.GetProperties()))
+        {
+            Assert.Empty(Find(($"Relay:Destinations:d:{property.Name}", "1")));
+        }
+    }
+
     [Fact]
     public void Names_are_compared_as_the_binder_does_without_case()
     {

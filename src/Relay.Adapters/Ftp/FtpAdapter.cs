@@ -15,7 +15,7 @@ namespace Relay.Adapters.Ftp;
 /// so a retry overwrites what an earlier attempt left. The audit records the final reply and the session's
 /// commands and replies (the password masked).
 /// </summary>
-public sealed partial class FtpAdapter : IProtocolAdapter
+public sealed partial class FtpAdapter : IProtocolAdapter<FtpDestinationOptions>
 {
     private readonly FtpAdapterOptions _options;
     private readonly ILogger<FtpAdapter> _logger;
@@ -28,7 +28,7 @@ public sealed partial class FtpAdapter : IProtocolAdapter
 
     public string Protocol => "Ftp";
 
-    public async Task<AttemptResult> SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AttemptResult> SendAsync(OutboundMessage message, FtpDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!TryResolve(message, destination, out var settings, out var path, out var problem))
         {
@@ -97,7 +97,7 @@ public sealed partial class FtpAdapter : IProtocolAdapter
     }
 
     /// <summary>Where the file goes. A problem here is the configuration's, and no retry mends it.</summary>
-    private bool TryResolve(OutboundMessage message, DestinationOptions destination, out FtpConnectionSettings settings, out string path, out string problem)
+    private bool TryResolve(OutboundMessage message, FtpDestinationOptions destination, out FtpConnectionSettings settings, out string path, out string problem)
     {
         settings = null!;
         path = "";

@@ -15,7 +15,7 @@ namespace Relay.Adapters.Http;
 /// headers, the destination's configured headers over them, and <c>Idempotency-Key</c>, <c>X-Relay-Attempt</c>,
 /// <c>X-Relay-Correlation-Id</c>.
 /// </summary>
-public sealed partial class HttpAdapter : IProtocolAdapter, IDisposable
+public sealed partial class HttpAdapter : IProtocolAdapter<HttpDestinationOptions>, IDisposable
 {
     private readonly HttpClient _client;
     private readonly HttpAdapterOptions _options;
@@ -32,7 +32,7 @@ public sealed partial class HttpAdapter : IProtocolAdapter, IDisposable
 
     public string Protocol => "Http";
 
-    public async Task<AttemptResult> SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AttemptResult> SendAsync(OutboundMessage message, HttpDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
@@ -66,7 +66,7 @@ public sealed partial class HttpAdapter : IProtocolAdapter, IDisposable
         }
     }
 
-    private static HttpRequestMessage BuildRequest(OutboundMessage message, DestinationOptions destination)
+    private static HttpRequestMessage BuildRequest(OutboundMessage message, HttpDestinationOptions destination)
     {
         var request = new HttpRequestMessage(new HttpMethod(destination.Method), destination.Address)
         {

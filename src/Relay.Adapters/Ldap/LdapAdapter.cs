@@ -19,7 +19,7 @@ namespace Relay.Adapters.Ldap;
 /// call still blocked then (a server that accepts and never answers) is left to the library's own time limits, set
 /// to the same timeout, and the connection is disposed once it returns, never while it is in use.
 /// </remarks>
-public sealed partial class LdapAdapter : IProtocolAdapter
+public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOptions>
 {
     private readonly ILogger<LdapAdapter> _logger;
 
@@ -30,7 +30,7 @@ public sealed partial class LdapAdapter : IProtocolAdapter
 
     public string Protocol => "Ldap";
 
-    public async Task<AttemptResult> SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AttemptResult> SendAsync(OutboundMessage message, LdapDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(destination.Address, UriKind.Absolute, out var address) || !string.Equals(address.Scheme, "ldap", StringComparison.OrdinalIgnoreCase))
         {

@@ -20,7 +20,7 @@ namespace Relay.Adapters.Smtp;
 /// derived from the message id (<see cref="SmtpMessageId"/>) plus <c>X-Relay-Message-Id</c>, <c>X-Relay-Attempt</c>
 /// and <c>X-Relay-Correlation-Id</c>. The envelope is exactly From and To: no header of a message adds a recipient.
 /// </summary>
-public sealed partial class SmtpAdapter : IProtocolAdapter
+public sealed partial class SmtpAdapter : IProtocolAdapter<SmtpDestinationOptions>
 {
     // Headers of a message that would change who gets the mail or how it is read, and those the adapter sets.
     private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
@@ -49,7 +49,7 @@ public sealed partial class SmtpAdapter : IProtocolAdapter
 
     public string Protocol => "Smtp";
 
-    public string? RefusesHeader(DestinationOptions destination, string name)
+    public string? RefusesHeader(SmtpDestinationOptions destination, string name)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(name);
@@ -66,7 +66,7 @@ public sealed partial class SmtpAdapter : IProtocolAdapter
         return null;
     }
 
-    public async Task<AttemptResult> SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AttemptResult> SendAsync(OutboundMessage message, SmtpDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(destination.Address, UriKind.Absolute, out var address) || !string.Equals(address.Scheme, "smtp", StringComparison.OrdinalIgnoreCase))
         {
@@ -162,7 +162,7 @@ public sealed partial class SmtpAdapter : IProtocolAdapter
         }
     }
 
-    private bool TryBuildMail(OutboundMessage message, DestinationOptions destination, out MimeMessage mail,
+    private bool TryBuildMail(OutboundMessage message, SmtpDestinationOptions destination, out MimeMessage mail,
         out MailboxAddress sender, out List<MailboxAddress> recipients, out string problem)
     {
         mail = null!;

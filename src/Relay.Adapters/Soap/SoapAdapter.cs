@@ -19,7 +19,7 @@ namespace Relay.Adapters.Soap;
 /// and the HTTP headers every Relay delivery carries (<c>Idempotency-Key</c>,
 /// <c>X-Relay-Attempt</c>, <c>X-Relay-Correlation-Id</c>). Failures are classified by <see cref="SoapFailureClassifier"/>.
 /// </summary>
-public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
+public sealed partial class SoapAdapter : IProtocolAdapter<SoapDestinationOptions>, IDisposable
 {
     private readonly HttpClient _client;
     private readonly SoapAdapterOptions _options;
@@ -36,8 +36,9 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
 
     public string Protocol => "Soap";
 
-    public async Task<AttemptResult> SendAsync(OutboundMessage message, DestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AttemptResult> SendAsync(OutboundMessage message, SoapDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        // Checked at start-up (SoapDestinationValidator); options built by hand may still carry another.
         if (SoapVersion.Parse(destination.SoapVersion) is not { } version)
         {
             return AttemptResult.Final($"The destination's SoapVersion is '{destination.SoapVersion}'; it must be 1.1 or 1.2 (Relay:Destinations:{message.DestinationName}:SoapVersion).");
@@ -87,7 +88,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter, IDisposable
         }
     }
 
-    private static HttpRequestMessage BuildRequest(OutboundMessage message, DestinationOptions destination, SoapVersion version, byte[] envelope)
+    private static HttpRequestMessage BuildRequest(OutboundMessage message, SoapDestinationOptions destination, SoapVersion version, byte[] envelope)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, destination.Address) { Version = HttpVersion.Version11 };
         var content = new ByteArrayContent(envelope);

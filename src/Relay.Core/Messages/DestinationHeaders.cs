@@ -38,7 +38,7 @@ public static class DestinationHeaders
         return destination.Headers is { Count: > 0 }
             || !string.IsNullOrEmpty(destination.Username)
             || !string.IsNullOrEmpty(destination.Password)
-            || !string.IsNullOrEmpty(destination.BindDn)
+            || destination.HasProtocolCredentials
             || (Uri.TryCreate(destination.Address, UriKind.Absolute, out var address) && address.UserInfo.Length > 0);
     }
 

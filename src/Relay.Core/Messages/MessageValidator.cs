@@ -257,7 +257,7 @@ public static class MessageValidator
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in headers)
         {
-            if (name.Length == 0 || name.Length > MaxHeaderNameLength || !IsToken(name))
+            if (name.Length == 0 || name.Length > MaxHeaderNameLength || !OptionRules.IsToken(name))
             {
                 return RelayError.BadRequest($"'{Shorten(name)}' is not a valid header name.", "Header names are HTTP tokens (letters, digits, '-', ...).");
             }
@@ -330,21 +330,6 @@ public static class MessageValidator
     private static RelayError TooLarge(LimitOptions limits) =>
         RelayError.TooLarge($"The payload is larger than {limits.MaxPayloadBytes} bytes.", "Send a smaller payload, or raise Relay:Limits:MaxPayloadBytes.");
 
-    private static bool IsToken(string name)
-    {
-        foreach (var c in name)
-        {
-            var ok = c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9'
-                || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static bool HasControlCharacters(string value, bool allowTab = false)
     {
         foreach (var c in value)
@@ -375,7 +360,7 @@ public static class MessageValidator
         return true;
     }
 
-    private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "…";
+    private static string Shorten(string value) => OptionRules.Shorten(value);
 
     private static string ComputeHash(SendRequest request, byte[] payload, string contentType, SortedDictionary<string, string> headers)
     {

@@ -80,13 +80,17 @@ public enum NotifyOn
     Always,
 }
 
-public sealed class DestinationOptions
+/// <summary>
+/// What every destination has, whatever its protocol: where it is, its retry contract, its bounds and pacing, its
+/// headers and credentials. A protocol's own settings (<c>Method</c>, <c>SoapVersion</c>, <c>FileName</c>, <c>From</c>,
+/// <c>BindDn</c>...) are in its adapter's subclass of this one (Relay.Adapters, one folder per protocol), bound from the
+/// same section (<c>Relay:Destinations:{name}</c>) and checked by that adapter's validator (<see cref="IDestinationProtocol"/>).
+/// </summary>
+public class DestinationOptions
 {
-    /// <summary>The protocol adapter: <c>Http</c> (more in later adapters).</summary>
+    /// <summary>The protocol adapter: <c>Http</c> (default), <c>Soap</c>, <c>Ftp</c>, <c>Smtp</c> or <c>Ldap</c>.</summary>
     public string Protocol { get; set; } = "Http";
     public string Address { get; set; } = "";
-    /// <summary>HTTP method for <c>Http</c> destinations.</summary>
-    public string Method { get; set; } = "POST";
     /// <summary>The retry contract; default <c>default</c> (5 attempts, 5 s apart) when not configured.</summary>
     public string? Contract { get; set; }
     /// <summary>Bound of the first attempt, made within the sender's request.</summary>
@@ -103,38 +107,17 @@ public sealed class DestinationOptions
     /// <summary>Headers sent on every request to this destination (e.g. an API key). Values are secrets: never logged.</summary>
     public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    // --- SOAP (Protocol: Soap) ---
-    /// <summary>The SOAPAction (1.1 header, or the 1.2 content type's action parameter).</summary>
-    public string? SoapAction { get; set; }
-    /// <summary><c>1.1</c> (default) or <c>1.2</c>.</summary>
-    public string SoapVersion { get; set; } = "1.1";
-    /// <summary>Whether a Server/Receiver SOAP fault is retried (a Client/Sender fault never is).</summary>
-    public bool RetryOnServerFault { get; set; } = true;
-
-    // --- Credentials (SOAP WS-Security UsernameToken, FTP, SMTP, LDAP) ---
+    // Credentials: SOAP's WS-Security UsernameToken, FTP's and SMTP's login, LDAP's bind (with its BindDn).
     public string? Username { get; set; }
     /// <summary>A secret: never logged.</summary>
     public string? Password { get; set; }
 
-    // --- FTP (Protocol: Ftp) ---
-    /// <summary>File name template; <c>{id}</c> is the message id (made safe for a file name).</summary>
-    public string FileName { get; set; } = "{id}.dat";
-    /// <summary>Explicit TLS (FTPS with AUTH TLS; SMTP with STARTTLS).</summary>
-    public bool UseTls { get; set; }
-
-    // --- SMTP (Protocol: Smtp) ---
-    public string? From { get; set; }
-    public List<string> To { get; set; } = [];
-    /// <summary>Subject template; <c>{id}</c> is the message id.</summary>
-    public string Subject { get; set; } = "{id}";
     /// <summary>
-    /// Lets a message set the headers that send replies or receipts to an address of its choosing (<c>Reply-To</c>,
-    /// <c>Disposition-Notification-To</c>, ...); without it (the default) a message naming one is refused.
+    /// Whether the protocol's own settings give the destination an identity beyond <see cref="Username"/> and
+    /// <see cref="Password"/> (LDAP's bind DN): <see cref="Messages.DestinationHeaders.HasCredentials"/> asks. Not a
+    /// setting (not public), so neither the binder nor the unknown-key check sees it.
     /// </summary>
-    public bool AllowReplyHeaders { get; set; }
-
-    // --- LDAP (Protocol: Ldap) ---
-    public string? BindDn { get; set; }
+    protected internal virtual bool HasProtocolCredentials => false;
 }
 
 public sealed class LimitOptions

@@ -10,9 +10,6 @@ namespace Relay.Core.Options;
 /// </summary>
 public static partial class RelayOptionsValidator
 {
-    /// <summary>The protocol adapters this build has.</summary>
-    public static readonly IReadOnlyCollection<string> DefaultKnownProtocols = ["Http"];
-
     /// <summary>Upper bound of <see cref="DestinationOptions.SyncTimeout"/> and <see cref="DestinationOptions.Timeout"/>.</summary>
     public static readonly TimeSpan MaxAttemptTimeout = TimeSpan.FromMinutes(5);
 
@@ -21,16 +18,6 @@ public static partial class RelayOptionsValidator
 
     private const string Root = RelayOptions.SectionName;
 
-    // The address schemes each protocol adapter can call; a protocol missing here is only checked for an absolute URI.
-    private static readonly Dictionary<string, string[]> SchemesByProtocol = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["Http"] = ["http", "https"],
-        ["Soap"] = ["http", "https"],
-        ["Ftp"] = ["ftp"],
-        ["Smtp"] = ["smtp"],
-        ["Ldap"] = ["ldap"],
-    };
-
     private static readonly string[] StorageProviders = ["Sqlite", "AdoNet"];
     private static readonly string[] SqliteSynchronousModes = ["Off", "Normal", "Full", "Extra"];
 
@@ -38,19 +25,20 @@ public static partial class RelayOptionsValidator
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
-    public static IReadOnlyList<string> Validate(RelayOptions options) => Validate(options, DefaultKnownProtocols);
-
     /// <summary>Every problem of <paramref name="options"/>, one line each; empty when the configuration is usable.</summary>
-    /// <param name="knownProtocols">The protocol adapters registered, compared case-insensitively.</param>
-    public static IReadOnlyList<string> Validate(RelayOptions options, IReadOnlyCollection<string> knownProtocols)
+    /// <param name="protocols">
+    /// The protocols whose adapters are registered (<see cref="IDestinationProtocol"/>): the values a destination's
+    /// <c>Protocol</c> may take, compared case-insensitively, each with the rules of its own settings.
+    /// </param>
+    public static IReadOnlyList<string> Validate(RelayOptions options, IReadOnlyCollection<IDestinationProtocol> protocols)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(knownProtocols);
+        ArgumentNullException.ThrowIfNull(protocols);
         var errors = new List<string>();
         ValidateStorage(options.Storage, errors);
         ValidateCluster(options.Cluster, errors);
         ValidateContracts(options.Contracts, errors);
-        ValidateDestinations(options, knownProtocols, errors);
+        ValidateDestinations(options, protocols, errors);
         ValidateTopics(options, errors);
         ValidateLimits(options.Limits, errors);
         ValidateAudit(options.Audit, errors);
@@ -184,7 +172,7 @@ public static partial class RelayOptionsValidator
         }
     }
 
-    private static void ValidateDestinations(RelayOptions options, IReadOnlyCollection<string> knownProtocols, List<string> errors)
+    private static void ValidateDestinations(RelayOptions options, IReadOnlyCollection<IDestinationProtocol> protocols, List<string> errors)
     {
         if (options.Destinations is null)
         {
@@ -206,18 +194,17 @@ public static partial class RelayOptionsValidator
                 continue;
             }
 
-            ValidateDestination(options, key, destination, knownProtocols, errors);
+            ValidateDestination(options, key, destination, protocols, errors);
         }
     }
 
     private static void ValidateDestination(RelayOptions options, string key, DestinationOptions destination,
-        IReadOnlyCollection<string> knownProtocols, List<string> errors)
+        IReadOnlyCollection<IDestinationProtocol> protocols, List<string> errors)
     {
-        var protocol = destination.Protocol;
-        var protocolKnown = protocol is not null && knownProtocols.Contains(protocol, StringComparer.OrdinalIgnoreCase);
-        if (!protocolKnown)
+        var protocol = protocols.FirstOrDefault(p => string.Equals(p.Name, destination.Protocol, StringComparison.OrdinalIgnoreCase));
+        if (protocol is null)
         {
-            errors.Add($"{key}:Protocol is '{Shorten(protocol)}'; it must be one of {string.Join(", ", knownProtocols)}.");
+            errors.Add($"{key}:Protocol is '{Shorten(destination.Protocol)}'; it must be one of {string.Join(", ", protocols.Select(p => p.Name))}.");
         }
 
         // The address may carry credentials (user info, a key in the query): name the problem, not the value.
@@ -229,15 +216,9 @@ public static partial class RelayOptionsValidator
         {
             errors.Add($"{key}:Address is not an absolute URI (for example http://host:port/path).");
         }
-        else if (protocolKnown && SchemesByProtocol.TryGetValue(protocol!, out var schemes)
-                 && !schemes.Contains(address.Scheme, StringComparer.OrdinalIgnoreCase))
+        else if (protocol is not null && !protocol.Schemes.Contains(address.Scheme, StringComparer.OrdinalIgnoreCase))
         {
-            errors.Add($"{key}:Address has the scheme '{Shorten(address.Scheme)}', which the {protocol} protocol cannot call (allowed: {string.Join(", ", schemes)}).");
-        }
-
-        if (string.Equals(protocol, "Http", StringComparison.OrdinalIgnoreCase) && !IsToken(destination.Method))
-        {
-            errors.Add($"{key}:Method is '{Shorten(destination.Method)}', which is not an HTTP method (for example POST or PUT).");
+            errors.Add($"{key}:Address has the scheme '{Shorten(address.Scheme)}', which the {protocol.Name} protocol cannot call (allowed: {string.Join(", ", protocol.Schemes)}).");
         }
 
         if (destination.Contract is { } contract && contract != RelayOptions.DefaultContractName
@@ -271,7 +252,7 @@ public static partial class RelayOptionsValidator
             foreach (var (header, value) in destination.Headers.OrderBy(h => h.Key, StringComparer.Ordinal))
             {
                 // Header values are secrets (API keys): never printed.
-                if (!IsToken(header))
+                if (!OptionRules.IsToken(header))
                 {
                     errors.Add($"{key}:Headers:{header} is not a valid HTTP header name.");
                 }
@@ -282,126 +263,9 @@ public static partial class RelayOptionsValidator
             }
         }
 
-        // The settings of a protocol are checked only when its adapter is there: an unknown protocol is one error, not many.
-        if (!protocolKnown)
-        {
-            return;
-        }
-
-        if (string.Equals(protocol, "Ftp", StringComparison.OrdinalIgnoreCase))
-        {
-            ValidateFtp(key, destination, errors);
-        }
-        else if (string.Equals(protocol, "Smtp", StringComparison.OrdinalIgnoreCase))
-        {
-            ValidateSmtp(key, destination, errors);
-        }
-        else if (string.Equals(protocol, "Ldap", StringComparison.OrdinalIgnoreCase))
-        {
-            ValidateLdap(key, destination, errors);
-        }
+        // The protocol's own settings, by its adapter's rules; an unknown protocol is one error, not many.
+        protocol?.Validate(key, destination, errors);
     }
-
-    // --- FTP, SMTP, LDAP (docs/ADAPTERS.md). Passwords are secrets: a rule may say one is missing, never what it is.
-
-    private static void ValidateFtp(string key, DestinationOptions destination, List<string> errors)
-    {
-        if (TryAddress(destination, out var address))
-        {
-            CheckNoUserInfo(key, address, errors);
-            if (Uri.UnescapeDataString(address.AbsolutePath).Any(char.IsControl))
-            {
-                errors.Add($"{key}:Address has control characters in its folder.");
-            }
-        }
-
-        var fileName = destination.FileName;
-        if (string.IsNullOrEmpty(fileName) || !fileName.Contains("{id}", StringComparison.Ordinal)
-            || fileName.IndexOfAny(['/', '\\']) >= 0 || fileName.Any(char.IsControl))
-        {
-            errors.Add($"{key}:FileName is '{Shorten(fileName)}'; it must contain {{id}} (each message its own file, which a retry overwrites) and no '/', '\\' or control characters (default {{id}}.dat).");
-        }
-
-        if (string.IsNullOrEmpty(destination.Username) && !string.IsNullOrEmpty(destination.Password))
-        {
-            errors.Add($"{key}:Password is set but {key}:Username is not; give both, or neither to log in as anonymous.");
-        }
-    }
-
-    private static void ValidateSmtp(string key, DestinationOptions destination, List<string> errors)
-    {
-        if (TryAddress(destination, out var address))
-        {
-            CheckNoUserInfo(key, address, errors);
-        }
-
-        if (string.IsNullOrWhiteSpace(destination.From))
-        {
-            errors.Add($"{key}:From is required for an Smtp destination (the sender's address, e.g. relay@example.com).");
-        }
-        else if (!IsMailAddress(destination.From))
-        {
-            errors.Add($"{key}:From is '{Shorten(destination.From)}', which is not a mail address.");
-        }
-
-        if (destination.To is null || destination.To.Count == 0)
-        {
-            errors.Add($"{key}:To is empty; an Smtp destination needs at least one recipient ({key}:To:0).");
-        }
-        else
-        {
-            for (var i = 0; i < destination.To.Count; i++)
-            {
-                if (!IsMailAddress(destination.To[i]))
-                {
-                    errors.Add($"{key}:To:{i} is '{Shorten(destination.To[i])}', which is not a mail address.");
-                }
-            }
-        }
-
-        if (destination.Subject is null || destination.Subject.Any(char.IsControl))
-        {
-            errors.Add($"{key}:Subject must be one line of text (default {{id}}).");
-        }
-
-        if (string.IsNullOrEmpty(destination.Username) != string.IsNullOrEmpty(destination.Password))
-        {
-            errors.Add($"{key}:Username and {key}:Password go together: give both to authenticate, or neither.");
-        }
-    }
-
-    private static void ValidateLdap(string key, DestinationOptions destination, List<string> errors)
-    {
-        if (TryAddress(destination, out var address))
-        {
-            // A path (an LDAP URL's base DN) is ignored: the payload names full DNs.
-            CheckNoUserInfo(key, address, errors);
-        }
-
-        if (string.IsNullOrEmpty(destination.BindDn) != string.IsNullOrEmpty(destination.Password))
-        {
-            errors.Add($"{key}:BindDn and {key}:Password go together: give both for a simple bind, or neither to bind anonymously.");
-        }
-
-        if (destination.UseTls)
-        {
-            errors.Add($"{key}:UseTls is not supported for Ldap destinations yet; leave it out (the LDAP adapter speaks plain ldap://).");
-        }
-    }
-
-    private static bool TryAddress(DestinationOptions destination, out Uri address) =>
-        Uri.TryCreate(destination.Address, UriKind.Absolute, out address!);
-
-    private static void CheckNoUserInfo(string key, Uri address, List<string> errors)
-    {
-        if (!string.IsNullOrEmpty(address.UserInfo))
-        {
-            errors.Add($"{key}:Address carries a user name or password; give them as {key}:Username (or BindDn) and {key}:Password, which are never shown.");
-        }
-    }
-
-    private static bool IsMailAddress(string? value) =>
-        !string.IsNullOrWhiteSpace(value) && System.Net.Mail.MailAddress.TryCreate(value, out var parsed) && parsed.Host.Length > 0;
 
     private static void ValidateTopics(RelayOptions options, List<string> errors)
     {
@@ -528,27 +392,6 @@ public static partial class RelayOptionsValidator
         }
     }
 
-    // An HTTP token (RFC 9110, 5.6.2): method and header names.
-    private static bool IsToken(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return false;
-        }
-
-        foreach (var c in value)
-        {
-            var ok = c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9'
-                || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static string Known(IEnumerable<string>? names)
     {
         var list = names?.Order(StringComparer.Ordinal).ToList() ?? [];
@@ -557,6 +400,5 @@ public static partial class RelayOptionsValidator
 
     private static string Format(TimeSpan value) => value.ToString("c", CultureInfo.InvariantCulture);
 
-    private static string Shorten(string? value) =>
-        value is null ? "" : value.Length <= 64 ? value : value[..64] + "…";
+    private static string Shorten(string? value) => OptionRules.Shorten(value);
 }

@@ -28,9 +28,13 @@ public static class RelayHostExtensions
     public static WebApplicationBuilder AddRelay(this WebApplicationBuilder builder)
     {
         AddConfigFile(builder);
+        var services = builder.Services;
+        // The adapters first: each brings its protocol, which binds and checks the destinations of that protocol.
+        services.AddRelayAdapters();
+        var protocols = services.RegisteredProtocols();
         var section = builder.Configuration.GetSection(RelayOptions.SectionName);
-        var options = Bind(section);
-        var problems = RelayOptionsValidator.Validate(options, AdapterExtensions.Protocols)
+        var options = Bind(section, protocols);
+        var problems = RelayOptionsValidator.Validate(options, protocols)
             .Concat(SecurityOptions.Validate(builder.Configuration.GetSection(SecurityOptions.SectionName)))
             .Concat(MetricsOptions.Validate(builder.Configuration.GetSection(MetricsOptions.SectionName)))
             .Concat(HealthOptions.Validate(builder.Configuration.GetSection(HealthOptions.SectionName))).ToList();
@@ -39,16 +43,15 @@ public static class RelayHostExtensions
             throw new RelayConfigurationException(problems);
         }
 
-        var services = builder.Services;
         builder.AddRelaySecurity();
         builder.AddRelayTelemetry();
         builder.AddRelayHealth();
-        services.AddOptions<RelayOptions>().Bind(section);
+        services.AddOptions<RelayOptions>().Bind(section)
+            .PostConfigure(o => DestinationProtocols.Bind(section.GetSection(nameof(RelayOptions.Destinations)), protocols, o.Destinations));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
         services.AddSingleton<Operating.OperatorActions>();
         services.AddRelayPortal();
-        services.AddRelayAdapters(options.Limits.MaxResponseBodyBytes);
         services.AddRelaySoapFrontDoor();
         services.AddRelayApiReference();
         services.ConfigureHttpJsonOptions(json =>
@@ -154,7 +157,7 @@ public static class RelayHostExtensions
         sources.Insert(index, source);
     }
 
-    private static RelayOptions Bind(IConfigurationSection section)
+    private static RelayOptions Bind(IConfigurationSection section, IReadOnlyList<DestinationProtocol> protocols)
     {
         // Unknown keys first: a misspelled setting explains a value that seems to be ignored.
         var problems = new List<string>(UnknownSettings.Find(section));
@@ -171,14 +174,16 @@ public static class RelayHostExtensions
 
         // Inside a dictionary the binder drops an entry it cannot convert instead of failing: bind each
         // contract and destination on its own, so that a bad value is reported instead of the entry vanishing.
+        // Each destination binds to its protocol's class, with that protocol's settings.
         CheckEntries<RetryContractOptions>(section.GetSection(nameof(RelayOptions.Contracts)), problems);
-        CheckEntries<DestinationOptions>(section.GetSection(nameof(RelayOptions.Destinations)), problems);
+        options ??= new RelayOptions();
+        problems.AddRange(DestinationProtocols.Bind(section.GetSection(nameof(RelayOptions.Destinations)), protocols, options.Destinations));
         if (problems.Count > 0)
         {
             throw new RelayConfigurationException(problems);
         }
 
-        return options ?? new RelayOptions();
+        return options;
     }
 
     private static void CheckEntries<T>(IConfigurationSection parent, List<string> problems)

@@ -19,6 +19,11 @@ namespace Relay.Silo.Hosting;
 /// <c>public const string SectionName</c> under <c>Relay:</c> (so a new section is known as soon as it is declared
 /// the way the others are), and the few bound to a type that is not Relay's (<see cref="ForeignSections"/>).
 /// </para>
+/// <para>
+/// A destination's names are those of <see cref="DestinationOptions"/> and of every protocol's subclass of it (each
+/// adapter's <c>...DestinationOptions</c>, found the same way), so a new protocol's settings are known as soon as its
+/// class is declared.
+/// </para>
 /// </summary>
 internal static class UnknownSettings
 {
@@ -30,6 +35,8 @@ internal static class UnknownSettings
     ];
 
     private static readonly Lazy<IReadOnlyDictionary<string, Type>> KnownSections = new(FindSections);
+
+    private static readonly Lazy<IReadOnlyList<Type>> ProtocolDestinations = new(FindProtocolDestinations);
 
     /// <summary>One line per unknown key in the section <c>Relay</c>, naming its full path and the nearest known name.</summary>
     public static IReadOnlyList<string> Find(IConfigurationSection relay)
@@ -74,6 +81,19 @@ internal static class UnknownSettings
     private static void CheckObject(IConfigurationSection section, Type type, List<string> problems)
     {
         var known = Properties(type);
+        if (type == typeof(DestinationOptions))
+        {
+            // A destination's settings are the shared ones and those of the protocols' classes (each adapter's
+            // subclass of DestinationOptions), whichever the destination's protocol: the same keys as ever.
+            foreach (var destinationType in ProtocolDestinations.Value)
+            {
+                foreach (var (name, propertyType) in Properties(destinationType))
+                {
+                    known.TryAdd(name, propertyType);
+                }
+            }
+        }
+
         foreach (var (path, sectionType) in KnownSections.Value)
         {
             // A section declared on its own (Relay:Security) is a known name of its parent (Relay).
@@ -230,6 +250,12 @@ internal static class UnknownSettings
 
         return sections;
     }
+
+    /// <summary>The classes of the protocols' destinations: Relay's subclasses of <see cref="DestinationOptions"/>.</summary>
+    private static IReadOnlyList<Type> FindProtocolDestinations() =>
+        RelayAssemblies().SelectMany(LoadableTypes)
+            .Where(t => t is { IsClass: true, IsAbstract: false } && t.IsSubclassOf(typeof(DestinationOptions)))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal).ToList();
 
     /// <summary>This assembly and the Relay assemblies it references, directly or not.</summary>
     private static IEnumerable<Assembly> RelayAssemblies()

@@ -29,7 +29,7 @@ public sealed class FtpAdapterTests : IAsyncLifetime
         return new FtpAdapter(Options.Create(options), TestMessages.Logger<FtpAdapter>(_logs));
     }
 
-    private DestinationOptions Destination(string folder = "inbox") => new()
+    private FtpDestinationOptions Destination(string folder = "inbox") => new()
     {
         Protocol = "Ftp",
         Address = _server.Url(folder),
@@ -97,7 +97,7 @@ public sealed class FtpAdapterTests : IAsyncLifetime
     [Fact]
     public async Task Logs_in_as_anonymous_without_a_Username()
     {
-        var destination = new DestinationOptions { Protocol = "Ftp", Address = $"ftp://127.0.0.1:{_server.Port}/" };
+        var destination = new FtpDestinationOptions { Protocol = "Ftp", Address = $"ftp://127.0.0.1:{_server.Port}/" };
 
         var result = await Adapter().SendAsync(TestMessages.Outbound("anon-1", "hello"), destination, Timeout, CancellationToken.None);
 

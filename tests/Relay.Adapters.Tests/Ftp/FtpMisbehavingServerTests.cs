@@ -14,7 +14,7 @@ public sealed class FtpMisbehavingServerTests
     private static FtpAdapter Adapter() =>
         new(Options.Create(new FtpAdapterOptions { MaxReplyBytes = 4096 }), TestMessages.Logger<FtpAdapter>(new CapturedLogs()));
 
-    private static DestinationOptions Destination(ScriptedServer server) =>
+    private static FtpDestinationOptions Destination(ScriptedServer server) =>
         new() { Protocol = "Ftp", Address = $"ftp://127.0.0.1:{server.Port}/inbox/", Username = "u", Password = "p" };
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class FtpMisbehavingServerTests
     [Fact]
     public async Task A_command_injection_through_the_address_is_refused_before_connecting()
     {
-        var destination = new DestinationOptions { Protocol = "Ftp", Address = "ftp://127.0.0.1:1/in%0D%0ADELE%20x/" };
+        var destination = new FtpDestinationOptions { Protocol = "Ftp", Address = "ftp://127.0.0.1:1/in%0D%0ADELE%20x/" };
 
         var result = await Adapter().SendAsync(TestMessages.Outbound("inject-1", "x"), destination, TimeSpan.FromSeconds(5), CancellationToken.None);
 

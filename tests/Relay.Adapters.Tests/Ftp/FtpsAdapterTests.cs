@@ -17,7 +17,7 @@ public sealed class FtpsAdapterTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private DestinationOptions Destination(bool useTls) => new()
+    private FtpDestinationOptions Destination(bool useTls) => new()
     {
         Protocol = "Ftp",
         Address = _server.Url("inbox"),

@@ -30,7 +30,7 @@ public sealed class ConfiguredHeadersTests : IAsyncLifetime
         ["X-Order"] = "7",
     };
 
-    private DestinationOptions Destination(string protocol, string path) => new()
+    private T Destination<T>(string protocol, string path) where T : DestinationOptions, new() => new()
     {
         Protocol = protocol,
         Address = _server.Url(path),
@@ -42,7 +42,7 @@ public sealed class ConfiguredHeadersTests : IAsyncLifetime
     {
         using var adapter = new HttpAdapter(Options.Create(new HttpAdapterOptions()), TimeProvider.System, TestMessages.Logger<HttpAdapter>(new CapturedLogs()));
 
-        var result = await adapter.SendAsync(TestMessages.Outbound("http-1", "{}", headers: SenderHeaders()), Destination("Http", "/http"), Timeout, CancellationToken.None);
+        var result = await adapter.SendAsync(TestMessages.Outbound("http-1", "{}", headers: SenderHeaders()), Destination<HttpDestinationOptions>("Http", "/http"), Timeout, CancellationToken.None);
 
         AssertAttempt.Outcome(AttemptOutcome.Success, result);
         AssertConfiguredHeadersWon(Assert.Single(_server.ReceivedAt("/http")));
@@ -53,7 +53,7 @@ public sealed class ConfiguredHeadersTests : IAsyncLifetime
     {
         using var adapter = new SoapAdapter(Options.Create(new SoapAdapterOptions()), TimeProvider.System, TestMessages.Logger<SoapAdapter>(new CapturedLogs()));
 
-        var result = await adapter.SendAsync(TestMessages.Outbound("soap-1", "<order/>", headers: SenderHeaders()), Destination("Soap", "/soap"), Timeout, CancellationToken.None);
+        var result = await adapter.SendAsync(TestMessages.Outbound("soap-1", "<order/>", headers: SenderHeaders()), Destination<SoapDestinationOptions>("Soap", "/soap"), Timeout, CancellationToken.None);
 
         AssertAttempt.Outcome(AttemptOutcome.Success, result);
         AssertConfiguredHeadersWon(Assert.Single(_server.ReceivedAt("/soap")));
@@ -65,7 +65,7 @@ public sealed class ConfiguredHeadersTests : IAsyncLifetime
         using var adapter = new HttpAdapter(Options.Create(new HttpAdapterOptions()), TimeProvider.System, TestMessages.Logger<HttpAdapter>(new CapturedLogs()));
 
         var result = await adapter.SendAsync(TestMessages.Outbound("http-2", "{}", headers: SenderHeaders()),
-            new DestinationOptions { Protocol = "Http", Address = _server.Url("/open") }, Timeout, CancellationToken.None);
+            new HttpDestinationOptions { Protocol = "Http", Address = _server.Url("/open") }, Timeout, CancellationToken.None);
 
         AssertAttempt.Outcome(AttemptOutcome.Success, result);
         var received = Assert.Single(_server.ReceivedAt("/open"));

@@ -23,7 +23,7 @@ public sealed class LdapAdapterTests : IAsyncLifetime
 
     private LdapAdapter Adapter() => new(TestMessages.Logger<LdapAdapter>(_logs));
 
-    private DestinationOptions Destination(string? password = LdapTestServer.Password) => new()
+    private LdapDestinationOptions Destination(string? password = LdapTestServer.Password) => new()
     {
         Protocol = "Ldap",
         Address = _server.Address,
@@ -31,7 +31,7 @@ public sealed class LdapAdapterTests : IAsyncLifetime
         Password = password,
     };
 
-    private Task<AttemptResult> SendAsync(string id, string payload, DestinationOptions? destination = null) =>
+    private Task<AttemptResult> SendAsync(string id, string payload, LdapDestinationOptions? destination = null) =>
         Adapter().SendAsync(TestMessages.Outbound(id, payload), destination ?? Destination(), Timeout, CancellationToken.None);
 
     private static string AddJdoe => $$"""

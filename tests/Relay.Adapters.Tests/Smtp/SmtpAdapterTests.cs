@@ -30,7 +30,7 @@ public sealed class SmtpAdapterTests : IAsyncLifetime
         return new SmtpAdapter(Options.Create(options), new FakeTimeProvider(Now), TestMessages.Logger<SmtpAdapter>(_logs));
     }
 
-    private DestinationOptions Destination(params string[] to) => new()
+    private SmtpDestinationOptions Destination(params string[] to) => new()
     {
         Protocol = "Smtp",
         Address = _server.Address,

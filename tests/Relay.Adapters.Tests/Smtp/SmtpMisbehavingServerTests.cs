@@ -14,7 +14,7 @@ public sealed class SmtpMisbehavingServerTests
     private static SmtpAdapter Adapter() =>
         new(Options.Create(new SmtpAdapterOptions()), TimeProvider.System, TestMessages.Logger<SmtpAdapter>(new CapturedLogs()));
 
-    private static DestinationOptions Destination(ScriptedServer server, string? username = null) => new()
+    private static SmtpDestinationOptions Destination(ScriptedServer server, string? username = null) => new()
     {
         Protocol = "Smtp",
         Address = $"smtp://127.0.0.1:{server.Port}",

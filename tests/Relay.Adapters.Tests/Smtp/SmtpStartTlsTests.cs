@@ -16,7 +16,7 @@ public sealed class SmtpStartTlsTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private DestinationOptions Destination() => new()
+    private SmtpDestinationOptions Destination() => new()
     {
         Protocol = "Smtp",
         Address = _server.Address,

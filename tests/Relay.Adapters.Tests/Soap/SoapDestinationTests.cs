@@ -50,7 +50,6 @@ public sealed class SoapDestinationFixture : IAsyncLifetime
         Soap("raw12", Raw.Url("/raw12"), "urn:raw/Do", "1.2");
         Soap("no-server-retry", Raw.Url("/no-server-retry"), "urn:raw/Do");
         settings["Relay:Destinations:no-server-retry:RetryOnServerFault"] = "false";
-        Soap("bad-version", Raw.Url("/bad-version"), "urn:raw/Do", "1.3");
         Soap("nowhere", $"http://127.0.0.1:{Ports.Free()}/closed", "urn:raw/Do");
         Silo = await TestSilo.StartAsync(settings, logs: Logs);
     }
@@ -263,16 +262,6 @@ public sealed class SoapDestinationTests(SoapDestinationFixture relay) : IClassF
         Assert.Contains("DOCTYPE", (string?)body["deliveries"]![0]!["lastError"], StringComparison.Ordinal);
         Assert.Empty(relay.Raw.ReceivedAt("/xxe-out"));
         Assert.DoesNotContain(relay.Raw.Received, r => r.Header("Idempotency-Key") == "soap-doctype-1");
-    }
-
-    [Fact]
-    public async Task An_unknown_SoapVersion_dead_letters_with_a_message_naming_the_setting()
-    {
-        var (_, body) = await relay.Silo.SendAndReadAsync(new { id = "soap-version-1", destination = "bad-version", payload = "<Do xmlns=\"urn:raw\"/>" });
-
-        Assert.Equal("DeadLettered", (string?)body["status"]);
-        Assert.Contains("Relay:Destinations:bad-version:SoapVersion", (string?)body["deliveries"]![0]!["lastError"], StringComparison.Ordinal);
-        Assert.Empty(relay.Raw.ReceivedAt("/bad-version"));
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public class DestinationHeadersTests
     {
         Assert.NotNull(DestinationHeaders.Refusal(Keyed(), header));
         Assert.NotNull(DestinationHeaders.Refusal(new DestinationOptions { Username = "relay" }, header));
-        Assert.NotNull(DestinationHeaders.Refusal(new DestinationOptions { BindDn = "cn=relay", Password = "pw" }, header));
+        Assert.NotNull(DestinationHeaders.Refusal(new DestinationOptions { Password = "pw" }, header));
         Assert.NotNull(DestinationHeaders.Refusal(new DestinationOptions { Address = "http://user:pw@127.0.0.1/" }, header));
         Assert.Null(DestinationHeaders.Refusal(new DestinationOptions { Address = "http://127.0.0.1/" }, header));
     }

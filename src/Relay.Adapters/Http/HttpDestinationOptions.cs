@@ -1,0 +1,10 @@
+using Relay.Core.Options;
+
+namespace Relay.Adapters.Http;
+
+/// <summary>An HTTP/REST destination (<c>Protocol: Http</c>): the shared settings and the request's method.</summary>
+public sealed class HttpDestinationOptions : DestinationOptions
+{
+    /// <summary>The HTTP method of each request.</summary>
+    public string Method { get; set; } = "POST";
+}
