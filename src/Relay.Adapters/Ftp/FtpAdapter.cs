@@ -148,22 +148,8 @@ public sealed partial class FtpAdapter : IProtocolAdapter<FtpDestinationOptions>
     private static string? Transcript(FtpClient client) =>
         client.Transcript.Count == 0 ? null : string.Join('\n', client.Transcript);
 
-    private static string Describe(Exception ex)
-    {
-        var socket = ex as SocketException ?? ex.InnerException as SocketException;
-        return socket?.SocketErrorCode switch
-        {
-            SocketError.ConnectionRefused => "Connection refused",
-            SocketError.ConnectionReset => "Connection reset",
-            SocketError.ConnectionAborted => "Connection aborted",
-            SocketError.TimedOut => "Connection timed out",
-            SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "Host not found",
-            SocketError.HostUnreachable or SocketError.NetworkUnreachable => "Host unreachable",
-            { } code => $"Socket error: {code}",
-            null when ex is FtpConnectionClosedException => ex.Message,
-            null => "Connection failed: " + ex.GetType().Name,
-        };
-    }
+    private static string Describe(Exception ex) =>
+        SocketFailure.Describe(ex) ?? (ex is FtpConnectionClosedException ? ex.Message : "Connection failed: " + ex.GetType().Name);
 
     private static partial class Log
     {

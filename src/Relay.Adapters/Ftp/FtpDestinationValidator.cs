@@ -6,15 +6,13 @@ namespace Relay.Adapters.Ftp;
 /// The rules of an FTP destination's own settings (the shared ones are <see cref="RelayOptionsValidator"/>'s).
 /// The password is a secret: a rule may say one is missing, never what it is.
 /// </summary>
-public static class FtpDestinationValidator
+internal static class FtpDestinationValidator
 {
     /// <summary>The protocol <c>Ftp</c>, as <see cref="FtpAdapterExtensions.AddRelayFtpAdapter"/> registers it.</summary>
     public static readonly DestinationProtocol<FtpDestinationOptions> Protocol = new("Ftp", ["ftp"], Validate);
 
     public static void Validate(string key, FtpDestinationOptions destination, ICollection<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(errors);
         OptionRules.CheckNoUserInfo(key, destination, errors);
         if (OptionRules.TryAddress(destination, out var address) && Uri.UnescapeDataString(address.AbsolutePath).Any(char.IsControl))
         {

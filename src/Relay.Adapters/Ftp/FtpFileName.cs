@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace Relay.Adapters.Ftp;
 
 /// <summary>
@@ -13,52 +10,15 @@ internal static class FtpFileName
     public const string IdPlaceholder = "{id}";
 
     /// <summary>Longest encoded id kept whole; longer ones are shortened with a hash (file systems stop at 255 bytes).</summary>
-    internal const int MaxEncodedIdLength = 150;
+    internal const int MaxEncodedIdLength = EscapedName.MaxLength;
 
     public static string Render(string template, string messageId) =>
         template.Replace(IdPlaceholder, Encode(messageId), StringComparison.Ordinal);
 
     /// <summary>
-    /// Letters, digits, '-', '_' and '.' (except a leading one) stay; every other byte of the id's UTF-8 becomes
-    /// <c>%XX</c>, '%' included, so the encoding is reversible and two ids never collide. No '/', no "..", no
-    /// hidden file. An encoded id over <see cref="MaxEncodedIdLength"/> characters keeps its first 100 and appends
-    /// '~' and 32 hex digits of its SHA-256.
+    /// Letters, digits, '-', '_' and '.' (except a leading one) stay; every other byte becomes <c>%XX</c>
+    /// (<see cref="EscapedName"/>). No '/', no "..", no hidden file.
     /// </summary>
-    internal static string Encode(string messageId)
-    {
-        var builder = new StringBuilder(messageId.Length + 8);
-        var bytes = Encoding.UTF8.GetBytes(messageId);
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            var b = bytes[i];
-            var keep = b < 0x80 && (char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_' || (b == '.' && i > 0));
-            if (keep)
-            {
-                builder.Append((char)b);
-            }
-            else
-            {
-                builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-
-        if (builder.Length <= MaxEncodedIdLength)
-        {
-            return builder.ToString();
-        }
-
-        // Cut at 100, but not inside a %XX ('%' is never kept as itself, so one is always an escape's start).
-        var cut = 100;
-        if (builder[cut - 1] == '%')
-        {
-            cut -= 1;
-        }
-        else if (builder[cut - 2] == '%')
-        {
-            cut -= 2;
-        }
-
-        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes))[..32];
-        return builder.ToString(0, cut) + "~" + hash;
-    }
+    internal static string Encode(string messageId) =>
+        EscapedName.Encode(messageId, static (bytes, i) => EscapedName.IsPlain(bytes[i]) || (bytes[i] == '.' && i > 0));
 }

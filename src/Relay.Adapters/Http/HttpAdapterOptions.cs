@@ -1,13 +1,4 @@
 namespace Relay.Adapters.Http;
 
-public sealed class HttpAdapterOptions
-{
-    /// <summary>Bound of opening a connection (part of each attempt's timeout).</summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
-    /// <summary>How long a pooled connection is reused, so DNS changes are seen.</summary>
-    public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
-    /// <summary>Part of a response body kept for the answer and the audit.</summary>
-    public int MaxResponseBodyBytes { get; set; } = 64 * 1024;
-    /// <summary>Longest Retry-After honoured.</summary>
-    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(24);
-}
+/// <summary>Settings of the HTTP adapter itself, the same for every HTTP destination (those are in <c>Relay:Destinations</c>).</summary>
+public sealed class HttpAdapterOptions : HttpTransportOptions;

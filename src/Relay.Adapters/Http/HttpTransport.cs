@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Relay.Core.Delivery;
 using Relay.Core.Messages;
@@ -53,6 +52,20 @@ internal static class HttpTransport
             {
                 SetHeader(request, name, value);
             }
+        }
+    }
+
+    /// <summary>
+    /// The headers every Relay delivery over HTTP carries (docs/API.md): <c>Idempotency-Key</c> (the message id, the
+    /// same on every attempt), <c>X-Relay-Attempt</c>, and <c>X-Relay-Correlation-Id</c> when the message has one.
+    /// </summary>
+    public static void SetRelayHeaders(HttpRequestMessage request, OutboundMessage message)
+    {
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", message.MessageId);
+        request.Headers.TryAddWithoutValidation("X-Relay-Attempt", message.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (message.CorrelationId is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Relay-Correlation-Id", message.CorrelationId);
         }
     }
 
@@ -129,25 +142,13 @@ internal static class HttpTransport
     }
 
     /// <summary>A failure without an answer, as a person reads it: <c>Connection refused</c>, <c>TLS handshake failed</c>...</summary>
-    public static string Describe(HttpRequestException ex)
-    {
-        var socket = ex.InnerException as SocketException ?? ex.InnerException?.InnerException as SocketException;
-        return socket?.SocketErrorCode switch
+    public static string Describe(HttpRequestException ex) =>
+        SocketFailure.Describe(ex.InnerException) ?? ex.HttpRequestError switch
         {
-            SocketError.ConnectionRefused => "Connection refused",
-            SocketError.ConnectionReset => "Connection reset",
-            SocketError.TimedOut => "Connection timed out",
-            SocketError.HostNotFound or SocketError.NoData => "Host not found",
-            SocketError.HostUnreachable or SocketError.NetworkUnreachable => "Host unreachable",
-            { } code => $"Socket error: {code}",
-            null => ex.HttpRequestError switch
-            {
-                HttpRequestError.ResponseEnded => "Connection closed before the response",
-                HttpRequestError.InvalidResponse => "Invalid HTTP response",
-                HttpRequestError.SecureConnectionError => "TLS handshake failed",
-                HttpRequestError.NameResolutionError => "Host not found",
-                _ => "Request failed: " + ex.HttpRequestError,
-            },
+            HttpRequestError.ResponseEnded => "Connection closed before the response",
+            HttpRequestError.InvalidResponse => "Invalid HTTP response",
+            HttpRequestError.SecureConnectionError => "TLS handshake failed",
+            HttpRequestError.NameResolutionError => "Host not found",
+            _ => "Request failed: " + ex.HttpRequestError,
         };
-    }
 }

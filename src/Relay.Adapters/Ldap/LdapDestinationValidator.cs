@@ -6,15 +6,13 @@ namespace Relay.Adapters.Ldap;
 /// The rules of an LDAP destination's own settings (the shared ones are <see cref="RelayOptionsValidator"/>'s).
 /// The password is a secret: a rule may say one is missing, never what it is.
 /// </summary>
-public static class LdapDestinationValidator
+internal static class LdapDestinationValidator
 {
     /// <summary>The protocol <c>Ldap</c>, as <see cref="LdapAdapterExtensions.AddRelayLdapAdapter"/> registers it.</summary>
     public static readonly DestinationProtocol<LdapDestinationOptions> Protocol = new("Ldap", ["ldap"], Validate);
 
     public static void Validate(string key, LdapDestinationOptions destination, ICollection<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(errors);
         // A path (an LDAP URL's base DN) is ignored: the payload names full DNs.
         OptionRules.CheckNoUserInfo(key, destination, errors, userSetting: "BindDn");
         if (string.IsNullOrEmpty(destination.BindDn) != string.IsNullOrEmpty(destination.Password))

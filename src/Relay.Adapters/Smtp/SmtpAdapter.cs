@@ -258,21 +258,7 @@ public sealed partial class SmtpAdapter : IProtocolAdapter<SmtpDestinationOption
         return line.Length > 300 ? line[..300] + "…" : line;
     }
 
-    private static string Describe(Exception ex)
-    {
-        var socket = ex as SocketException ?? ex.InnerException as SocketException;
-        return socket?.SocketErrorCode switch
-        {
-            SocketError.ConnectionRefused => "Connection refused",
-            SocketError.ConnectionReset => "Connection reset",
-            SocketError.ConnectionAborted => "Connection aborted",
-            SocketError.TimedOut => "Connection timed out",
-            SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "Host not found",
-            SocketError.HostUnreachable or SocketError.NetworkUnreachable => "Host unreachable",
-            { } code => $"Socket error: {code}",
-            null => "Connection failed: " + ex.GetType().Name,
-        };
-    }
+    private static string Describe(Exception ex) => SocketFailure.Describe(ex) ?? "Connection failed: " + ex.GetType().Name;
 
     private static partial class Log
     {

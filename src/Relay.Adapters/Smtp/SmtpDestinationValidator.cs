@@ -6,15 +6,13 @@ namespace Relay.Adapters.Smtp;
 /// The rules of an SMTP destination's own settings (the shared ones are <see cref="RelayOptionsValidator"/>'s).
 /// The password is a secret: a rule may say one is missing, never what it is.
 /// </summary>
-public static class SmtpDestinationValidator
+internal static class SmtpDestinationValidator
 {
     /// <summary>The protocol <c>Smtp</c>, as <see cref="SmtpAdapterExtensions.AddRelaySmtpAdapter"/> registers it.</summary>
     public static readonly DestinationProtocol<SmtpDestinationOptions> Protocol = new("Smtp", ["smtp"], Validate);
 
     public static void Validate(string key, SmtpDestinationOptions destination, ICollection<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(errors);
         OptionRules.CheckNoUserInfo(key, destination, errors);
         if (string.IsNullOrWhiteSpace(destination.From))
         {

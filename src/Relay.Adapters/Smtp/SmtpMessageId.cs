@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace Relay.Adapters.Smtp;
 
 /// <summary>
@@ -14,60 +11,20 @@ internal static class SmtpMessageId
     /// <summary>The right-hand side when From has no domain.</summary>
     internal const string FallbackDomain = "relay.invalid";
 
-    /// <summary>
-    /// Longest encoded part kept whole (a header line stops at 998); a longer one keeps its first 100 characters and
-    /// appends '~' and 32 hex digits of its SHA-256 ('~' is never kept as itself, so no short id can look like that).
-    /// </summary>
-    internal const int MaxEncodedIdLength = 150;
+    /// <summary>Longest encoded part kept whole (a header line stops at 998); a longer one is shortened with a hash.</summary>
+    internal const int MaxEncodedIdLength = EscapedName.MaxLength;
 
     /// <summary>The Message-ID without its angle brackets, as MimeKit takes it.</summary>
     public static string For(string messageId, string destination, string? domain) =>
         $"{Encode(messageId)}.{Encode(destination)}@{(string.IsNullOrEmpty(domain) ? FallbackDomain : domain)}";
 
     /// <summary>
-    /// Letters, digits, '-', '_' stay, and '.' between two of them; every other byte of the UTF-8 becomes
-    /// <c>%XX</c> ('%' included), so the encoding is reversible and the result is a dot-atom.
+    /// Letters, digits, '-', '_' stay, and '.' between two of them; every other byte becomes <c>%XX</c>
+    /// (<see cref="EscapedName"/>), so the result is a dot-atom (which may not end with '.', before the hash either).
     /// </summary>
-    internal static string Encode(string value)
-    {
-        var bytes = Encoding.UTF8.GetBytes(value);
-        var builder = new StringBuilder(bytes.Length + 8);
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            var b = bytes[i];
-            var plain = b < 0x80 && (char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_');
-            var innerDot = b == '.' && i > 0 && i < bytes.Length - 1 && bytes[i - 1] != '.' && bytes[i + 1] != '.';
-            if (plain || innerDot)
-            {
-                builder.Append((char)b);
-            }
-            else
-            {
-                builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
+    internal static string Encode(string value) =>
+        EscapedName.Encode(value, static (bytes, i) => EscapedName.IsPlain(bytes[i]) || IsInnerDot(bytes, i), notLastBeforeHash: ".");
 
-        if (builder.Length <= MaxEncodedIdLength)
-        {
-            return builder.ToString();
-        }
-
-        var cut = 100;
-        if (builder[cut - 1] == '%')
-        {
-            cut -= 1;
-        }
-        else if (builder[cut - 2] == '%')
-        {
-            cut -= 2;
-        }
-
-        // A dot-atom may not end a part with '.'.
-        while (cut > 0 && builder[cut - 1] == '.')
-        {
-            cut--;
-        }
-
-        return builder.ToString(0, cut) + "~" + Convert.ToHexStringLower(SHA256.HashData(bytes))[..32];
-    }
+    private static bool IsInnerDot(ReadOnlySpan<byte> bytes, int i) =>
+        bytes[i] == '.' && i > 0 && i < bytes.Length - 1 && bytes[i - 1] != '.' && bytes[i + 1] != '.';
 }

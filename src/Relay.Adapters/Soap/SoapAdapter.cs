@@ -1,14 +1,10 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Relay.Adapters.Http;
 using Relay.Contracts;
 using Relay.Core.Delivery;
-using Relay.Core.Options;
 
 namespace Relay.Adapters.Soap;
 
@@ -19,20 +15,10 @@ namespace Relay.Adapters.Soap;
 /// and the HTTP headers every Relay delivery carries (<c>Idempotency-Key</c>,
 /// <c>X-Relay-Attempt</c>, <c>X-Relay-Correlation-Id</c>). Failures are classified by <see cref="SoapFailureClassifier"/>.
 /// </summary>
-public sealed partial class SoapAdapter : IProtocolAdapter<SoapDestinationOptions>, IDisposable
+public sealed partial class SoapAdapter(IOptions<SoapAdapterOptions> options, TimeProvider time, ILogger<SoapAdapter> logger)
+    : IProtocolAdapter<SoapDestinationOptions>, IDisposable
 {
-    private readonly HttpClient _client;
-    private readonly SoapAdapterOptions _options;
-    private readonly TimeProvider _time;
-    private readonly ILogger<SoapAdapter> _logger;
-
-    public SoapAdapter(IOptions<SoapAdapterOptions> options, TimeProvider time, ILogger<SoapAdapter> logger)
-    {
-        _options = options.Value;
-        _time = time;
-        _logger = logger;
-        _client = HttpTransport.CreateClient(_options.ConnectTimeout, _options.PooledConnectionLifetime);
-    }
+    private readonly HttpAttempts _http = new(options.Value, time);
 
     public string Protocol => "Soap";
 
@@ -48,7 +34,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter<SoapDestinationOption
         try
         {
             var token = string.IsNullOrEmpty(destination.Username) ? null : new UsernameToken(destination.Username, destination.Password);
-            envelope = SoapEnvelope.Build(message.Payload, version, token, _time.GetUtcNow());
+            envelope = SoapEnvelope.Build(message.Payload, version, token, _http.Now);
         }
         catch (SoapPayloadException ex)
         {
@@ -56,36 +42,25 @@ public sealed partial class SoapAdapter : IProtocolAdapter<SoapDestinationOption
             return AttemptResult.Final(ex.Message);
         }
 
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
         using var request = BuildRequest(message, destination, version, envelope);
-        try
+        return await _http.SendAsync(request, timeout, (response, body) => Answered(response, body, destination),
+            error => Log.AttemptFailed(logger, message.MessageId, message.DestinationName, error), cancellationToken).ConfigureAwait(false);
+    }
+
+    private AttemptResult Answered(HttpResponseMessage response, string? body, SoapDestinationOptions destination)
+    {
+        var code = (int)response.StatusCode;
+        var fault = SoapFault.Read(body);
+        var outcome = SoapFailureClassifier.Classify(code, fault, destination.RetryOnServerFault);
+        return new AttemptResult
         {
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token).ConfigureAwait(false);
-            var body = await HttpTransport.ReadBodyAsync(response, _options.MaxResponseBodyBytes, timeoutSource.Token).ConfigureAwait(false);
-            var code = (int)response.StatusCode;
-            var fault = SoapFault.Read(body);
-            var outcome = SoapFailureClassifier.Classify(code, fault, destination.RetryOnServerFault);
-            return new AttemptResult
-            {
-                Outcome = outcome,
-                StatusCode = code,
-                Error = outcome == AttemptOutcome.Success ? null : Describe(code, HttpTransport.ReasonPhrase(response), fault),
-                Headers = HttpTransport.NotableHeaders(response),
-                Body = body,
-                RetryAfter = outcome == AttemptOutcome.RetryableFailure ? HttpTransport.RetryAfter(response, _time.GetUtcNow(), _options.MaxRetryAfter) : null,
-            };
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return AttemptResult.Retryable($"No answer within {timeout.TotalSeconds:0.###} s (timeout)");
-        }
-        catch (HttpRequestException ex)
-        {
-            var error = HttpTransport.Describe(ex);
-            Log.AttemptFailed(_logger, message.MessageId, message.DestinationName, error);
-            return AttemptResult.Retryable(error);
-        }
+            Outcome = outcome,
+            StatusCode = code,
+            Error = outcome == AttemptOutcome.Success ? null : Describe(code, HttpTransport.ReasonPhrase(response), fault),
+            Headers = HttpTransport.NotableHeaders(response),
+            Body = body,
+            RetryAfter = outcome == AttemptOutcome.RetryableFailure ? _http.RetryAfter(response) : null,
+        };
     }
 
     private static HttpRequestMessage BuildRequest(OutboundMessage message, SoapDestinationOptions destination, SoapVersion version, byte[] envelope)
@@ -110,13 +85,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter<SoapDestinationOption
             request.Headers.TryAddWithoutValidation("SOAPAction", Quote(destination.SoapAction ?? ""));
         }
 
-        request.Headers.TryAddWithoutValidation("Idempotency-Key", message.MessageId);
-        request.Headers.TryAddWithoutValidation("X-Relay-Attempt", message.Attempt.ToString(CultureInfo.InvariantCulture));
-        if (message.CorrelationId is not null)
-        {
-            request.Headers.TryAddWithoutValidation("X-Relay-Correlation-Id", message.CorrelationId);
-        }
-
+        HttpTransport.SetRelayHeaders(request, message);
         return request;
     }
 
@@ -140,7 +109,7 @@ public sealed partial class SoapAdapter : IProtocolAdapter<SoapDestinationOption
         return string.IsNullOrEmpty(reason) ? $"SOAP fault {fault.Code}" : $"SOAP fault {fault.Code}: {reason}";
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _http.Dispose();
 
     private static partial class Log
     {

@@ -3,15 +3,13 @@ using Relay.Core.Options;
 namespace Relay.Adapters.Soap;
 
 /// <summary>The rules of a SOAP destination's own settings (the shared ones are <see cref="RelayOptionsValidator"/>'s).</summary>
-public static class SoapDestinationValidator
+internal static class SoapDestinationValidator
 {
     /// <summary>The protocol <c>Soap</c>, as <see cref="SoapAdapterExtensions.AddRelaySoapAdapter"/> registers it.</summary>
     public static readonly DestinationProtocol<SoapDestinationOptions> Protocol = new("Soap", ["http", "https"], Validate);
 
     public static void Validate(string key, SoapDestinationOptions destination, ICollection<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(errors);
         // Found at start-up, not at the first attempt: an unknown version would dead-letter every message.
         if (SoapVersion.Parse(destination.SoapVersion) is null)
         {
