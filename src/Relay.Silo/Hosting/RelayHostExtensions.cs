@@ -8,6 +8,7 @@ using Relay.Adapters;
 using Relay.Core.Options;
 using Relay.Grains;
 using Relay.Silo.Api;
+using Relay.Silo.Cluster;
 using Relay.Silo.Health;
 using Relay.Silo.Portal;
 using Relay.Silo.Samples;
@@ -38,7 +39,9 @@ public static class RelayHostExtensions
             .Concat(SecurityOptions.Validate(builder.Configuration.GetSection(SecurityOptions.SectionName)))
             .Concat(MetricsOptions.Validate(builder.Configuration.GetSection(MetricsOptions.SectionName)))
             .Concat(HealthOptions.Validate(builder.Configuration.GetSection(HealthOptions.SectionName))).ToList();
-        if (problems.Count > 0)
+        var (clusterTls, tlsProblems) = ClusterTls.Load(builder.Configuration.GetSection(ClusterTlsOptions.SectionName), options);
+        problems.AddRange(tlsProblems);
+        if (problems.Count > 0 || clusterTls is null)
         {
             throw new RelayConfigurationException(problems);
         }
@@ -97,6 +100,7 @@ public static class RelayHostExtensions
                 silo.UseRelayPostgres(options.Storage.ConnectionString!, options.Storage.Migrate, options.Storage.MaxPoolSize);
             }
 
+            silo.UseRelayClusterTls(clusterTls);
             silo.AddRelayGrains();
             silo.AddRelayDashboard(builder.Configuration);
         });
@@ -110,6 +114,7 @@ public static class RelayHostExtensions
         app.UseStatusCodePages();
         app.UseRelaySecurity(sender => sender.UseRelaySoapFrontDoor());
         app.LogRelaySecurity();
+        app.LogRelayClusterTls();
         app.MapMessageEndpoints();
         app.MapOperatorEndpoints();
         app.MapHealthEndpoints();
