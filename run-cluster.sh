@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A local Relay cluster: a private PostgreSQL (data under ./data/pg) and N silos sharing it.
+# A local Relay cluster: a private PostgreSQL (data under ./data/pg) and N silos sharing it, with mutual TLS
+# between the silos from a throw-away CA that this script makes with openssl (data/cluster/tls, never committed).
 #
 #   ./run-cluster.sh 3            start PostgreSQL and 3 silos (http://127.0.0.1:5001..5003); Ctrl-C stops them all
 #   ./run-cluster.sh 3 --detach   the same, left running in the background
@@ -19,6 +20,7 @@ HTTP_BASE=${HTTP_BASE:-5000}
 SILO_BASE=${SILO_BASE:-11110}
 GATEWAY_BASE=${GATEWAY_BASE:-30000}
 BIN="$DATA/bin"
+TLS="$DATA/tls"
 CONN="Host=127.0.0.1;Port=$PG_PORT;Database=relay;Username=relay;Password=relay;Maximum Pool Size=30"
 
 count=""; mode=start; detach=0
@@ -71,6 +73,41 @@ start_postgres() {
   echo "PostgreSQL on 127.0.0.1:$PG_PORT (database relay, schema applied)"
 }
 
+ensure_openssl() {
+  if ! command -v openssl >/dev/null 2>&1; then
+    echo "openssl is not installed: installing the Debian package 'openssl'..."
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends openssl
+  fi
+}
+
+# The cluster's CA: made once (again when it is about to expire, with every silo certificate it signed).
+ensure_ca() {
+  ensure_openssl
+  mkdir -p "$TLS"
+  if [ -f "$TLS/ca.pem" ] && openssl x509 -checkend 86400 -noout -in "$TLS/ca.pem" >/dev/null 2>&1; then
+    return 0
+  fi
+  rm -f "$TLS"/*
+  (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 90 \
+    -subj "/CN=Relay run-cluster CA" -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$TLS/ca.key" -out "$TLS/ca.pem" 2>/dev/null)
+  echo "Made a throw-away CA for the cluster: $TLS/ca.pem"
+}
+
+# Silo i's certificate, signed by the CA: it accepts connections and makes them (serverAuth and clientAuth).
+ensure_silo_certificate() {
+  local i=$1
+  [ -f "$TLS/silo$i.pem" ] && [ -f "$TLS/silo$i.key" ] && return 0
+  (umask 077 && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=relay-silo-$i" \
+    -keyout "$TLS/silo$i.key" -out "$TLS/silo$i.csr" 2>/dev/null)
+  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$TLS/silo.ext"
+  openssl x509 -req -in "$TLS/silo$i.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+    -days 60 -extfile "$TLS/silo.ext" -out "$TLS/silo$i.pem" 2>/dev/null
+  rm -f "$TLS/silo$i.csr"
+}
+
 build() {
   echo "Building the silo..."
   dotnet build "$ROOT/src/Relay.Silo" -c Release -o "$BIN" -nologo -v q >/dev/null
@@ -82,6 +119,8 @@ start_silo() {
   mkdir -p "$DATA/logs" "$DATA/pids"
   local extra=()
   [ -n "${RELAY_CONFIG:-}" ] && extra+=(--config "$RELAY_CONFIG")
+  ensure_ca
+  ensure_silo_certificate "$i"
   # The build's appsettings.json (contracts, sample destinations) applies; the samples point at silo 1.
   local sample="http://127.0.0.1:$((HTTP_BASE + 1))/samples"
   (cd "$DATA" && exec dotnet "$BIN/Relay.Silo.dll" --contentRoot "$BIN" --urls "http://127.0.0.1:$port" \
@@ -90,6 +129,8 @@ start_silo() {
       --Relay:Storage:Provider=AdoNet --Relay:Storage:Invariant=Npgsql \
       "--Relay:Storage:ConnectionString=$CONN" \
       --Relay:Cluster:SiloPort=$((SILO_BASE + i)) --Relay:Cluster:GatewayPort=$((GATEWAY_BASE + i)) \
+      --Relay:Cluster:Tls:Enabled=true "--Relay:Cluster:Tls:CaPath=$TLS/ca.pem" \
+      "--Relay:Cluster:Tls:CertificatePath=$TLS/silo$i.pem" "--Relay:Cluster:Tls:KeyPath=$TLS/silo$i.key" \
       "${extra[@]}" >"$DATA/logs/silo$i.log" 2>&1) &
   echo $! >"$DATA/pids/silo$i.pid"
 }
