@@ -31,7 +31,17 @@ public sealed class UnknownSettingsTests
             ("Relay:Destinations:mail:To:0", "a@example.com"), ("Relay:Destinations:mail:To:1", "b@example.com"),
             ("Relay:Topics:order.created:0", "billing"), ("Relay:Limits:MaxPayloadBytes", "100"), ("Relay:Audit:Retention", "1.00:00:00"),
             ("Relay:Scheduler:Shards", "4"), ("Relay:Security:SenderKeys:shop", "k1"), ("Relay:Security:OperatorKeys:0", "k2"),
-            ("Relay:Telemetry:OtlpEndpoint", "http://127.0.0.1:4318"), ("Relay:Dashboard:Enabled", "false"), ("Relay:Samples:Enabled", "true")));
+            ("Relay:Telemetry:OtlpEndpoint", "http://127.0.0.1:4318"), ("Relay:Dashboard:Enabled", "false"), ("Relay:Samples:Enabled", "true"),
+            ("Relay:Cluster:Tls:Enabled", "true"), ("Relay:Cluster:Tls:CertificatePath", "/silo.pem"), ("Relay:Cluster:Tls:KeyPath", "/silo.key"),
+            ("Relay:Cluster:Tls:Password", "p"), ("Relay:Cluster:Tls:CaPath", "/ca.pem")));
+    }
+
+    [Fact]
+    public void A_misspelled_cluster_TLS_setting_is_found()
+    {
+        var problem = Assert.Single(Find(("Relay:Cluster:Tls:CaPth", "/ca.pem")));
+
+        Assert.Equal("Relay:Cluster:Tls:CaPth is not a known setting; did you mean 'CaPath'?", problem);
     }
 
     [Theory]
