@@ -72,6 +72,27 @@ public sealed class ClusterTlsConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void A_PKCS12_certificate_is_read_with_its_password_and_refused_with_a_wrong_one()
+    {
+        var own = _ca.Issue("own");
+        var pfx = Path.Combine(_ca.Folder, "own.pfx");
+        using (var certificate = own.Load())
+        {
+            File.WriteAllBytes(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12, "right-password"));
+        }
+
+        var (tls, problems) = Load(Beyond(), ("CertificatePath", pfx), ("Password", "right-password"), ("CaPath", _ca.CaPath));
+        var (_, wrong) = Load(Beyond(), ("CertificatePath", pfx), ("Password", "wrong-password"), ("CaPath", _ca.CaPath));
+
+        Assert.Empty(problems);
+        Assert.True(tls!.Enabled);
+        Assert.True(tls.Certificate!.HasPrivateKey);
+        var problem = Assert.Single(wrong);
+        Assert.StartsWith("Relay:Cluster:Tls:CertificatePath:", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-password", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_password_never_appears_in_a_problem()
     {
         var own = _ca.Issue("own");
