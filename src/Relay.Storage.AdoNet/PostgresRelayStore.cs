@@ -257,6 +257,79 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
                 ("limit", limit)).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<DeliveryKey>> FindDeliveriesAsync(DeliveryFilter filter, DeliveryKey? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var parameters = new List<(string Name, object Value)>();
+        var sql = new StringBuilder("SELECT destination, message_id FROM deliveries WHERE ");
+        AppendFilter(sql, parameters, filter);
+        if (after is { } cursor)
+        {
+            // A row value on ix_deliveries_status (status, destination, message_id): the walk seeks, it does not skip.
+            sql.Append(" AND (destination, message_id) > (@after_destination, @after_id)");
+            parameters.Add(("after_destination", cursor.Destination));
+            parameters.Add(("after_id", cursor.MessageId));
+        }
+
+        sql.Append(" ORDER BY destination, message_id LIMIT @limit");
+        parameters.Add(("limit", limit));
+        return await ReadKeysAsync(sql.ToString(), cancellationToken, [.. parameters]).ConfigureAwait(false);
+    }
+
+    public async Task<long> CountDeliveriesAsync(DeliveryFilter filter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var parameters = new List<(string Name, object Value)>();
+        var sql = new StringBuilder("SELECT COUNT(*) FROM deliveries WHERE ");
+        AppendFilter(sql, parameters, filter);
+        var command = dataSource.CreateCommand(sql.ToString());
+        await using (command.ConfigureAwait(false))
+        {
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+    }
+
+    private static void AppendFilter(StringBuilder sql, List<(string Name, object Value)> parameters, DeliveryFilter filter)
+    {
+        sql.Append("status = @status");
+        parameters.Add(("status", filter.Status.ToString()));
+        if (filter.Destination is { } destination)
+        {
+            sql.Append(" AND destination = @destination");
+            parameters.Add(("destination", destination));
+        }
+
+        if (filter.Topic is { } topic)
+        {
+            sql.Append(" AND topic = @topic");
+            parameters.Add(("topic", topic));
+        }
+
+        if (filter.AcceptedFrom is { } from)
+        {
+            sql.Append(" AND accepted_at >= @accepted_from");
+            parameters.Add(("accepted_from", WholeMilliseconds(from)));
+        }
+
+        if (filter.AcceptedTo is { } to)
+        {
+            sql.Append(" AND accepted_at < @accepted_to");
+            parameters.Add(("accepted_to", WholeMilliseconds(to)));
+        }
+
+        if (!string.IsNullOrEmpty(filter.IdContains))
+        {
+            sql.Append(" AND strpos(message_id, @id_text) > 0");
+            parameters.Add(("id_text", filter.IdContains));
+        }
+    }
+
     public async Task<IReadOnlyList<DestinationCount>> CountByDestinationAsync(CancellationToken cancellationToken = default)
     {
         var counts = new List<DestinationCount>();

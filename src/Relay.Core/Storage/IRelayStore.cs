@@ -26,6 +26,16 @@ public interface IRelayStore
     /// <summary>Deliveries matching a status and (optionally) a destination, for bulk operations.</summary>
     Task<IReadOnlyList<DeliveryKey>> FindDeliveriesAsync(DeliveryStatus status, string? destination, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The next <paramref name="limit"/> deliveries matching <paramref name="filter"/> after <paramref name="after"/> in
+    /// (destination, message id) order: a keyset walk, so a delivery that changes status behind the cursor (resubmitted,
+    /// then dead-lettered again) is not met twice, and one ahead of it is met once.
+    /// </summary>
+    Task<IReadOnlyList<DeliveryKey>> FindDeliveriesAsync(DeliveryFilter filter, DeliveryKey? after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>How many deliveries match <paramref name="filter"/> now.</summary>
+    Task<long> CountDeliveriesAsync(DeliveryFilter filter, CancellationToken cancellationToken = default);
+
     /// <summary>Count of deliveries per destination and status.</summary>
     Task<IReadOnlyList<DestinationCount>> CountByDestinationAsync(CancellationToken cancellationToken = default);
 
@@ -145,6 +155,21 @@ public sealed record MessageQuery
     public int Limit { get; init; } = 100;
     /// <summary>Opaque cursor from a previous page.</summary>
     public string? Cursor { get; init; }
+}
+
+/// <summary>The deliveries a bulk operation acts on: one status, and optionally the portal's filter fields.</summary>
+public sealed record DeliveryFilter
+{
+    public required DeliveryStatus Status { get; init; }
+    public string? Destination { get; init; }
+    /// <summary>Deliveries of messages sent to this topic.</summary>
+    public string? Topic { get; init; }
+    /// <summary>Accepted at or after this time.</summary>
+    public DateTimeOffset? AcceptedFrom { get; init; }
+    /// <summary>Accepted before this time.</summary>
+    public DateTimeOffset? AcceptedTo { get; init; }
+    /// <summary>Message ids containing this text, as it is (case-sensitive; no wildcards).</summary>
+    public string? IdContains { get; init; }
 }
 
 public sealed record DestinationCount(string Destination, DeliveryStatus Status, long Count);
