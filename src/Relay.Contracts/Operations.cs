@@ -22,11 +22,95 @@ public sealed class BulkResubmitRequest
     public string? Destination { get; set; }
 }
 
-/// <summary>Answer of <c>POST /messages/resubmit</c>.</summary>
+/// <summary>Answer of <c>POST /messages/resubmit</c> (without <c>Prefer: respond-async</c>).</summary>
 public sealed class BulkResubmitResult
 {
-    /// <summary>How many deliveries were resubmitted (at most 100,000 per request).</summary>
-    public int Resubmitted { get; set; }
+    /// <summary>How many deliveries were resubmitted.</summary>
+    public long Resubmitted { get; set; }
+    /// <summary>The bulk operation that did it (<c>GET /operations/{id}</c>).</summary>
+    public string? Operation { get; set; }
+    /// <summary>Met but left alone: they had moved on meanwhile.</summary>
+    public long Skipped { get; set; }
+    /// <summary>The resubmit failed (the delivery stays as it was).</summary>
+    public long Failed { get; set; }
+}
+
+/// <summary>Body of <c>POST /messages/discard</c>.</summary>
+public sealed class BulkDiscardRequest
+{
+    /// <summary><c>DeadLettered</c>, the only status a delivery is discarded from (the default).</summary>
+    public DeliveryStatus? Status { get; set; }
+    /// <summary>Only the deliveries to this destination.</summary>
+    public string? Destination { get; set; }
+}
+
+/// <summary>Answer of <c>POST /messages/discard</c> (without <c>Prefer: respond-async</c>).</summary>
+public sealed class BulkDiscardResult
+{
+    /// <summary>How many dead letters were discarded.</summary>
+    public long Discarded { get; set; }
+    /// <summary>The bulk operation that did it (<c>GET /operations/{id}</c>).</summary>
+    public string? Operation { get; set; }
+    public long Skipped { get; set; }
+    public long Failed { get; set; }
+}
+
+public enum OperationAction
+{
+    Resubmit,
+    Discard,
+}
+
+public enum OperationState
+{
+    Running,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+/// <summary>What a bulk operation acts on.</summary>
+public sealed class OperationFilter
+{
+    public DeliveryStatus Status { get; set; }
+    public string? Destination { get; set; }
+    public string? Topic { get; set; }
+    public DateTimeOffset? AcceptedFrom { get; set; }
+    public DateTimeOffset? AcceptedTo { get; set; }
+    public string? IdContains { get; set; }
+}
+
+/// <summary>A bulk operation (<c>GET /operations/{id}</c>): a resubmit or discard of every delivery a filter matches, with its progress.</summary>
+public sealed class OperationView
+{
+    public string Id { get; set; } = "";
+    public OperationAction Action { get; set; }
+    /// <summary><c>Running</c>, then <c>Completed</c>, <c>Cancelled</c> or <c>Failed</c>.</summary>
+    public OperationState State { get; set; }
+    public OperationFilter Filter { get; set; } = new();
+    /// <summary>The deliveries the filter matched when the operation started.</summary>
+    public long Total { get; set; }
+    /// <summary>Resubmitted (or discarded) so far.</summary>
+    public long Done { get; set; }
+    /// <summary>Met but left alone: they had moved on meanwhile (resubmitted, delivered or discarded).</summary>
+    public long Skipped { get; set; }
+    /// <summary>The action failed; the delivery stays as it was.</summary>
+    public long Failed { get; set; }
+    /// <summary>The operator key that started it.</summary>
+    public string? By { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>When it ended (completed, cancelled or failed); null while running.</summary>
+    public DateTimeOffset? CompletedAt { get; set; }
+    public string? CancelledBy { get; set; }
+    /// <summary>Why it failed.</summary>
+    public string? Error { get; set; }
+}
+
+/// <summary>Answer of <c>GET /operations</c>: the recent bulk operations, newest first.</summary>
+public sealed class OperationList
+{
+    public List<OperationView> Items { get; set; } = [];
 }
 
 /// <summary>Answer of <c>GET /messages</c>: a page of messages, newest first.</summary>

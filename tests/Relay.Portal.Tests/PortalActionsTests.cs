@@ -131,7 +131,14 @@ public sealed class PortalActionsTests(PortalFixture portal) : IClassFixture<Por
         await page.ClickAsync("#resubmit-all");
         await Expect(page.Locator("#confirm")).ToContainTextAsync("Resubmit every dead letter the filter matches?");
         await page.ClickAsync("#confirm-button");
-        await Expect(page.Locator("#flash")).ToContainTextAsync("Resubmitted 3 dead-lettered deliveries.");
+        // A bulk operation: its page, with its progress line, until it has walked the filter.
+        await Expect(page.Locator("#flash")).ToContainTextAsync("Resubmit of 3 dead-lettered deliveries started.");
+        Assert.Matches("/portal/operations/[0-9a-f]{32}$", page.Url);
+        await Expect(page.Locator("#operation-state")).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#operation-progress")).ToContainTextAsync("3 of 3 resubmitted");
+        await Screenshots.CaptureAsync(page, "operation");
+        await page.GotoAsync("/portal/operations");
+        await Expect(page.Locator("#operations tbody tr").First).ToContainTextAsync("3 of 3 resubmitted");
 
         foreach (var id in ids)
         {

@@ -99,6 +99,10 @@ public sealed class SecurityTests(KeyedSilo fixture) : IClassFixture<KeyedSilo>
         { "POST", "/messages/{dead}/resubmit", Operator },
         { "POST", "/messages/resubmit", Operator },
         { "POST", "/messages/{dead}/discard", Operator },
+        { "POST", "/messages/discard", Operator },
+        { "GET", "/operations", Operator },
+        { "GET", "/operations/0123456789abcdef0123456789abcdef", Operator },
+        { "POST", "/operations/0123456789abcdef0123456789abcdef/cancel", Operator },
         { "GET", "/destinations", Operator },
         { "POST", "/destinations/spare/pause", Operator },
         { "POST", "/destinations/spare/resume", Operator },
@@ -290,6 +294,7 @@ public sealed class SecurityTests(KeyedSilo fixture) : IClassFixture<KeyedSilo>
     {
         "/messages" => new { destination = "accepting", payload = "x" },
         "/messages/resubmit" => new { status = "DeadLettered", destination = "rejecting" },
+        "/messages/discard" => new { status = "DeadLettered", destination = "rejecting" },
         "/destinations/spare/circuit" => new { state = "Closed" },
         _ when path.EndsWith("/resubmit", StringComparison.Ordinal) => new { },
         _ => null,

@@ -13,6 +13,7 @@ public sealed class RelayOptions
     public LimitOptions Limits { get; set; } = new();
     public AuditOptions Audit { get; set; } = new();
     public SchedulerOptions Scheduler { get; set; } = new();
+    public OperationOptions Operations { get; set; } = new();
 
     /// <summary>The contract used by a destination that names none.</summary>
     public const string DefaultContractName = "default";
@@ -143,6 +144,18 @@ public sealed class AuditOptions
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
     /// <summary>How often the purge runs.</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>Bulk operations (resubmit or discard every delivery a filter matches), run in the background.</summary>
+public sealed class OperationOptions
+{
+    /// <summary>Deliveries one step of an operation reads and acts on; progress is stored after each step.</summary>
+    public int PageSize { get; set; } = 200;
+    /// <summary>
+    /// Most deliveries an operation acts on per second, so a resubmit of a large backlog does not flood the
+    /// schedulers and the destination at once; 0 (the default): as fast as the delivery grains answer.
+    /// </summary>
+    public int MaxPerSecond { get; set; }
 }
 
 public sealed class SchedulerOptions

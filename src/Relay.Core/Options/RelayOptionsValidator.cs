@@ -43,6 +43,7 @@ public static partial class RelayOptionsValidator
         ValidateLimits(options.Limits, errors);
         ValidateAudit(options.Audit, errors);
         ValidateScheduler(options.Scheduler, errors);
+        ValidateOperations(options.Operations, errors);
         return errors;
     }
 
@@ -339,6 +340,25 @@ public static partial class RelayOptionsValidator
 
         CheckPositive($"{key}:Retention", audit.Retention, errors);
         CheckPositive($"{key}:PurgeInterval", audit.PurgeInterval, errors);
+    }
+
+    private static void ValidateOperations(OperationOptions? operations, List<string> errors)
+    {
+        const string key = Root + ":Operations";
+        if (operations is null)
+        {
+            return;
+        }
+
+        if (operations.PageSize is < 1 or > 5000)
+        {
+            errors.Add($"{key}:PageSize is {operations.PageSize}; it must be between 1 and 5000.");
+        }
+
+        if (operations.MaxPerSecond < 0)
+        {
+            errors.Add($"{key}:MaxPerSecond is {operations.MaxPerSecond}; it must be 0 (no limit) or more.");
+        }
     }
 
     private static void ValidateScheduler(SchedulerOptions? scheduler, List<string> errors)

@@ -6,6 +6,7 @@ using Relay.Core.Options;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
 using Relay.Grains.Destinations;
+using Relay.Grains.Operations;
 using Relay.Silo.Operating;
 
 namespace Relay.Silo.Api;
@@ -21,9 +22,12 @@ internal static class OperatorEndpoints
             .WithName("ResubmitMessages")
             .WithSummary("Resubmit every delivery of a status (and destination)")
             .WithDescription("Every DeadLettered delivery (the default), or every InRetry one (\"retry now\"), optionally of one destination, "
-                + "at most 100,000 per request; the retry schedulers make the attempts. Answers how many were resubmitted.")
+                + "by a bulk operation that walks them once; the retry schedulers make the attempts. Answers when it has ended with how many "
+                + "were resubmitted and the operation's id; with 'Prefer: respond-async', answers 202 at once with the operation and its "
+                + "Location (GET /operations/{id}).")
             .AcceptsJsonBody<BulkResubmitRequest>(required: false)
             .Produces<BulkResubmitResult>()
+            .Produces<OperationView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -151,11 +155,9 @@ internal static class OperatorEndpoints
         }
 
         request ??= new BulkResubmitRequest();
-        return await Problems.Guard(logger, null, async () =>
-        {
-            var count = await actions.ResubmitByStatusAsync(request.Status ?? DeliveryStatus.DeadLettered, request.Destination, Operator(http), http.RequestAborted);
-            return Results.Json(new BulkResubmitResult { Resubmitted = count });
-        });
+        var filter = new BulkFilter { Status = request.Status ?? DeliveryStatus.DeadLettered, Destination = request.Destination };
+        return await OperationEndpoints.StartAsync(http, actions, logger, BulkAction.Resubmit, filter,
+            ended => new BulkResubmitResult { Resubmitted = ended.Done, Operation = ended.Id, Skipped = ended.Skipped, Failed = ended.Failed });
     }
 
     private static async Task<IResult> DiscardAsync(string id, HttpContext http, OperatorActions actions, ILogger<ResubmitRequest> logger)

@@ -117,6 +117,7 @@ public static class RelayHostExtensions
         app.LogRelayClusterTls();
         app.MapMessageEndpoints();
         app.MapOperatorEndpoints();
+        app.MapOperationEndpoints();
         app.MapHealthEndpoints();
         app.MapRelayPortal();
         app.MapRelayTelemetry();

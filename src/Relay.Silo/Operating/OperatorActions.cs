@@ -6,6 +6,7 @@ using Relay.Core.Storage;
 using Relay.Grains;
 using Relay.Grains.Delivery;
 using Relay.Grains.Destinations;
+using Relay.Grains.Operations;
 
 namespace Relay.Silo.Operating;
 
@@ -16,13 +17,14 @@ namespace Relay.Silo.Operating;
 /// entry with <c>by</c>, the name of the operator's key.
 /// </summary>
 /// <remarks>An error the caller caused is thrown as <see cref="RelayErrorException"/> (or the grain's <see cref="RelayGrainException"/>), before anything changed.</remarks>
-public sealed class OperatorActions(IRelayStore store, IGrainFactory grains, DestinationControl control, IOptions<RelayOptions> options)
+public sealed class OperatorActions(IRelayStore store, IGrainFactory grains, DestinationControl control, IOptions<RelayOptions> options,
+    TimeProvider time)
 {
-    /// <summary>Most deliveries one bulk resubmit touches.</summary>
-    public const int BulkLimit = 100_000;
-
-    /// <summary>Most messages one bulk resubmit by the portal's filter pages through.</summary>
+    /// <summary>Most messages one resubmit of selected messages takes.</summary>
     private const int PageSize = 500;
+
+    /// <summary>How often a synchronous bulk request looks at its operation's progress.</summary>
+    private static readonly TimeSpan OperationPollInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Checks an edit before anything is sent: a known contract, a payload neither empty nor too large.</summary>
     public void CheckEdit(byte[]? payload, string? contract)
@@ -83,35 +85,81 @@ public sealed class OperatorActions(IRelayStore store, IGrainFactory grains, Des
     }
 
     /// <summary>
-    /// Resubmits every delivery of a status (DeadLettered, or InRetry: "retry now") and optionally a destination; the
-    /// schedulers make the attempts. Answers how many.
+    /// Starts a bulk operation in the background: resubmit every delivery of a status (DeadLettered, or InRetry:
+    /// "retry now"), or discard every dead letter, of the filter. Answers it with its total; the schedulers make the
+    /// attempts of what it resubmits.
     /// </summary>
-    public async Task<int> ResubmitByStatusAsync(DeliveryStatus status, string? destination, string by, CancellationToken cancellationToken)
+    public async Task<BulkOperationView> StartBulkAsync(BulkAction action, BulkFilter filter, string by)
     {
-        if (status is not (DeliveryStatus.DeadLettered or DeliveryStatus.InRetry))
+        ArgumentNullException.ThrowIfNull(filter);
+        if (action == BulkAction.Resubmit && filter.Status is not (DeliveryStatus.DeadLettered or DeliveryStatus.InRetry))
         {
-            throw new RelayErrorException(RelayError.BadRequest($"Deliveries that are {status} cannot be resubmitted.",
+            throw new RelayErrorException(RelayError.BadRequest($"Deliveries that are {filter.Status} cannot be resubmitted.",
                 "Use \"status\": \"DeadLettered\" (the default), or \"InRetry\" to try those waiting for a retry now."));
         }
 
-        // InRetry ones are named by the filter explicitly: "retry now", as ServicePulse's retry-all.
-        var command = new ResubmitCommand { By = by, AttemptNow = false, Named = status == DeliveryStatus.InRetry };
-        var count = 0;
-        var seen = new HashSet<DeliveryKey>();
-        while (count < BulkLimit)
+        if (action == BulkAction.Discard && filter.Status != DeliveryStatus.DeadLettered)
         {
-            var batch = await store.FindDeliveriesAsync(status, destination, PageSize, cancellationToken);
-            var fresh = batch.Where(seen.Add).ToList();
-            if (fresh.Count == 0)
-            {
-                break;
-            }
-
-            count += await ResubmitEachAsync(fresh, command, cancellationToken);
+            throw new RelayErrorException(RelayError.BadRequest($"Deliveries that are {filter.Status} cannot be discarded.",
+                "Only dead-lettered deliveries are discarded: use \"status\": \"DeadLettered\" (the default)."));
         }
 
-        return count;
+        // A destination that is not configured (any more) is no error: its dead letters can still be resubmitted or discarded.
+        return await Operation(Guid.NewGuid().ToString("N")).Start(new BulkOperationRequest(action, filter, by));
     }
+
+    /// <summary>
+    /// Waits until the operation has ended (or <paramref name="cancellationToken"/> ends the wait: the operation goes
+    /// on); answers it as it ended. The synchronous form of the bulk endpoints.
+    /// </summary>
+    public async Task<BulkOperationView> WaitAsync(BulkOperationView operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var grain = Operation(operation.Id);
+        while (operation.IsRunning)
+        {
+            await Task.Delay(OperationPollInterval, time, cancellationToken);
+            operation = await grain.Get() ?? operation;
+        }
+
+        return operation;
+    }
+
+    /// <summary>A bulk operation as it is now; null when there is none of that id (or the id is not one Relay makes).</summary>
+    public async Task<BulkOperationView?> GetOperationAsync(string id) =>
+        IsOperationId(id) ? await Operation(id).Get() : null;
+
+    /// <summary>Cancels a running bulk operation; null when there is none of that id.</summary>
+    public async Task<BulkOperationView?> CancelOperationAsync(string id, string by) =>
+        IsOperationId(id) ? await Operation(id).Cancel(by) : null;
+
+    /// <summary>The most recent bulk operations, newest first.</summary>
+    public async Task<IReadOnlyList<BulkOperationView>> RecentOperationsAsync(int limit)
+    {
+        var ids = await grains.GetGrain<IBulkOperationIndexGrain>(0).Recent(limit);
+        var views = await Task.WhenAll(ids.Select(id => Operation(id).Get()));
+        return views.OfType<BulkOperationView>().ToList();
+    }
+
+    /// <summary>The bulk operation filter of the portal's message list: its dead letters (to its destination, when given).</summary>
+    public static BulkFilter DeadLettersOf(MessageQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return new BulkFilter
+        {
+            Status = DeliveryStatus.DeadLettered,
+            Destination = query.Destination,
+            Topic = query.Topic,
+            AcceptedFrom = query.AcceptedFrom,
+            AcceptedTo = query.AcceptedTo,
+            IdContains = query.IdContains,
+        };
+    }
+
+    /// <summary>Operation ids are what <see cref="StartBulkAsync"/> makes: 32 hex digits. Anything else names no operation.</summary>
+    public static bool IsOperationId(string? id) => id is { Length: 32 } && id.All(char.IsAsciiHexDigitLower);
+
+    private IBulkOperationGrain Operation(string id) => grains.GetGrain<IBulkOperationGrain>(id);
 
     /// <summary>Resubmits the dead-lettered deliveries (to <paramref name="destination"/>, when given) of the named messages.</summary>
     public async Task<int> ResubmitMessagesAsync(IReadOnlyCollection<string> ids, string? destination, string by, CancellationToken cancellationToken)
@@ -129,26 +177,6 @@ public sealed class OperatorActions(IRelayStore store, IGrainFactory grains, Des
         }
 
         return await ResubmitEachAsync(keys, new ResubmitCommand { By = by, AttemptNow = false }, cancellationToken);
-    }
-
-    /// <summary>
-    /// Resubmits the dead-lettered deliveries of every message the filter matches (the portal's list: destination,
-    /// topic, accepted time, id text), at most <see cref="BulkLimit"/>. Answers how many.
-    /// </summary>
-    public async Task<int> ResubmitMatchingAsync(MessageQuery filter, string by, CancellationToken cancellationToken)
-    {
-        var command = new ResubmitCommand { By = by, AttemptNow = false };
-        var query = filter with { Status = DeliveryStatus.DeadLettered, Limit = PageSize, Cursor = null };
-        var count = 0;
-        do
-        {
-            var page = await store.ListMessagesAsync(query, cancellationToken);
-            count += await ResubmitEachAsync(page.Items.SelectMany(m => DeadLettered(m, filter.Destination)).ToList(), command, cancellationToken);
-            query = query with { Cursor = page.NextCursor };
-        }
-        while (query.Cursor is not null && count < BulkLimit);
-
-        return count;
     }
 
     /// <summary>Discards a message's dead-lettered deliveries (or the one to <paramref name="destination"/>). Answers the message after.</summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Relay.Core.Options;
 using Relay.Core.Storage;
+using Relay.Grains.Operations;
 using Relay.Silo.Operating;
 
 namespace Relay.Silo.Portal;
@@ -56,7 +57,14 @@ public sealed class MessagesModel(IRelayStore store, OperatorActions actions, IO
         }, Filter.Url());
     }
 
-    public async Task<IActionResult> OnPostResubmitAllAsync(bool confirmed, CancellationToken cancellationToken)
+    public Task<IActionResult> OnPostResubmitAllAsync(bool confirmed, CancellationToken cancellationToken) =>
+        StartAllAsync(BulkAction.Resubmit, confirmed, cancellationToken);
+
+    public Task<IActionResult> OnPostDiscardAllAsync(bool confirmed, CancellationToken cancellationToken) =>
+        StartAllAsync(BulkAction.Discard, confirmed, cancellationToken);
+
+    /// <summary>Resubmit or discard every dead letter the filter matches: a bulk operation, whose page the operator is taken to.</summary>
+    private async Task<IActionResult> StartAllAsync(BulkAction action, bool confirmed, CancellationToken cancellationToken)
     {
         var (query, problem) = Filter.ToQuery();
         if (query is null)
@@ -65,15 +73,18 @@ public sealed class MessagesModel(IRelayStore store, OperatorActions actions, IO
             return LocalRedirect("/portal/messages");
         }
 
+        var resubmit = action == BulkAction.Resubmit;
         if (!confirmed)
         {
             Confirm = new Confirmation(
-                "Resubmit every dead letter the filter matches?",
-                $"Every dead-lettered delivery{ToDestination()} of the messages that match{Describe(Filter)} is sent again (at most {OperatorActions.BulkLimit}).",
-                "?handler=ResubmitAll",
+                resubmit ? "Resubmit every dead letter the filter matches?" : "Discard every dead letter the filter matches?",
+                resubmit
+                    ? $"Every dead-lettered delivery{ToDestination()} of the messages that match{Describe(Filter)} is sent again, by a bulk operation in the background: its page shows the progress and can cancel it."
+                    : $"Every dead-lettered delivery{ToDestination()} of the messages that match{Describe(Filter)} is discarded (no notification is sent), by a bulk operation in the background: its page shows the progress and can cancel it.",
+                resubmit ? "?handler=ResubmitAll" : "?handler=DiscardAll",
                 Filter.Fields())
             {
-                Button = "Resubmit all",
+                Button = resubmit ? "Resubmit all" : "Discard all",
                 Danger = true,
                 CancelUrl = Filter.Url(),
             };
@@ -81,11 +92,14 @@ public sealed class MessagesModel(IRelayStore store, OperatorActions actions, IO
             return Page();
         }
 
-        return await ActAsync(async () =>
+        string? started = null;
+        var result = await ActAsync(async () =>
         {
-            var count = await actions.ResubmitMatchingAsync(query, OperatorName, cancellationToken);
-            return $"Resubmitted {count} dead-lettered deliver{(count == 1 ? "y" : "ies")}.";
+            var operation = await actions.StartBulkAsync(action, OperatorActions.DeadLettersOf(query), OperatorName);
+            started = operation.Id;
+            return $"{(resubmit ? "Resubmit" : "Discard")} of {operation.Total:N0} dead-lettered deliver{(operation.Total == 1 ? "y" : "ies")} started.";
         }, Filter.Url());
+        return started is null ? result : LocalRedirect(OperationsModel.Link(started));
     }
 
     private string ToDestination() => string.IsNullOrEmpty(Filter.Destination) ? "" : $" to '{Filter.Destination}'";
