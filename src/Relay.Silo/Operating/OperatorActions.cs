@@ -12,7 +12,8 @@ namespace Relay.Silo.Operating;
 
 /// <summary>
 /// The one code path behind every operator action, whichever door it came through (the JSON operator API, the
-/// portal): resubmit (edited or not, one message or many), discard, pause and resume. Each goes to the delivery
+/// portal): resubmit (edited or not, one message or the selected ones), discard, bulk operations (resubmit or discard
+/// every delivery of a filter, in the background: <see cref="StartBulkAsync"/>), pause and resume. Each goes to the delivery
 /// grains, which refuse what is not theirs to do (a delivered delivery is never sent again) and write the audit
 /// entry with <c>by</c>, the name of the operator's key.
 /// </summary>
