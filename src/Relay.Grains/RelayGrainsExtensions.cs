@@ -12,7 +12,7 @@ public static class RelayGrainsExtensions
     public static readonly TimeSpan DeliveryGrainIdleLifetime = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Adds Relay's grains and their background work (retry schedulers, audit purge) to a silo.
+    /// Adds Relay's grains and their background work (retry schedulers, retention purge) to a silo.
     /// Storage (grain storage "relay", <see cref="Orleans.IReminderTable"/>, <see cref="Relay.Core.Storage.IRelayStore"/>)
     /// and protocol adapters are added separately.
     /// </summary>
@@ -40,7 +40,7 @@ public static class RelayGrainsExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Destinations.DestinationControl>());
         services.AddSingleton<SchedulerKeepAlive>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SchedulerKeepAlive>());
-        services.AddHostedService<AuditPurge>();
+        services.AddHostedService<RetentionPurge>();
         return silo;
     }
 }

@@ -411,8 +411,7 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
         int removed;
         do
         {
-            var command = dataSource.CreateCommand(
-                "DELETE FROM audit WHERE ctid IN (SELECT ctid FROM audit WHERE at < @before LIMIT @chunk)");
+            var command = dataSource.CreateCommand(PurgeAuditSql);
             await using (command.ConfigureAwait(false))
             {
                 command.Parameters.AddWithValue("before", WholeMilliseconds(before));
@@ -431,6 +430,68 @@ internal sealed class PostgresRelayStore(NpgsqlDataSource dataSource) : IRelaySt
     /// A row of <c>relay_grain_state</c> that no grain has (grain ids never start with '~'), shared by the silos: one
     /// short transaction of its own, outside the group-commit writer, whose batches it would only delay.
     /// </summary>
+    /// <summary>Old entries of finished deliveries, or of deliveries no longer stored; a dead letter keeps its trail.</summary>
+    private const string PurgeAuditSql = """
+        DELETE FROM audit WHERE ctid IN (
+            SELECT a.ctid FROM audit a
+            WHERE a.at < @before
+              AND NOT EXISTS (
+                  SELECT 1 FROM deliveries d
+                  WHERE d.destination = a.destination AND d.message_id = a.message_id
+                    AND d.status NOT IN ('Delivered', 'Discarded'))
+            LIMIT @chunk)
+        """;
+
+    /// <summary>
+    /// One chunk of finished deliveries (as SqliteRelayStore's), removed with their grain state and content (grain id
+    /// <c>delivery/</c> and the delivery key, state <c>delivery</c>: DeliveryGrain's), row and audit, in one statement.
+    /// Delivered and Discarded are final: no write can make such a row qualify no longer between the choice and the delete.
+    /// </summary>
+    internal const string PurgeFinishedDeliveriesSql = """
+        WITH doomed AS (
+            SELECT d.destination, d.message_id FROM deliveries d
+            WHERE d.updated_at < @before AND d.status IN ('Delivered', 'Discarded') AND d.due_at IS NULL
+              AND NOT EXISTS (
+                  SELECT 1 FROM deliveries o
+                  WHERE o.message_id = d.message_id
+                    AND (o.status NOT IN ('Delivered', 'Discarded') OR o.due_at IS NOT NULL OR o.updated_at >= @before))
+            LIMIT @chunk),
+        gone AS (
+            DELETE FROM deliveries t USING doomed x
+            WHERE t.destination = x.destination AND t.message_id = x.message_id
+            RETURNING t.destination, t.message_id, 'delivery/' || t.destination || '/' || t.message_id AS grain_id),
+        trail AS (
+            DELETE FROM audit a USING gone g WHERE a.destination = g.destination AND a.message_id = g.message_id),
+        states AS (
+            DELETE FROM relay_grain_state s USING gone g WHERE s.grain_id = g.grain_id AND s.state_name = 'delivery'),
+        contents AS (
+            DELETE FROM relay_grain_content c USING gone g WHERE c.grain_id = g.grain_id AND c.state_name = 'delivery')
+        SELECT count(*)::int FROM gone
+        """;
+
+    internal const int PurgeDeliveriesChunk = 500;
+
+    public async Task<int> PurgeFinishedDeliveriesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var total = 0;
+        int removed;
+        do
+        {
+            var command = dataSource.CreateCommand(PurgeFinishedDeliveriesSql);
+            await using (command.ConfigureAwait(false))
+            {
+                command.Parameters.AddWithValue("before", WholeMilliseconds(before));
+                command.Parameters.AddWithValue("chunk", PurgeDeliveriesChunk);
+                removed = (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            }
+
+            total += removed;
+        }
+        while (removed == PurgeDeliveriesChunk);
+
+        return total;
+    }
+
     internal const string HealthWriteSql = """
         INSERT INTO relay_grain_state (grain_id, state_name, version, data) VALUES ('~health', 'relay-health', 1, '\x'::bytea)
         ON CONFLICT (grain_id, state_name) DO UPDATE SET version = relay_grain_state.version + 1

@@ -18,6 +18,9 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
     /// <summary>Audit rows removed per write, so a large purge never holds up the deliveries' writes for long.</summary>
     internal const int PurgeChunk = 5000;
 
+    /// <summary>Deliveries removed per write: each is four deletes, and the writer's other writes wait for the batch.</summary>
+    internal const int PurgeDeliveriesChunk = 500;
+
     /// <summary>
     /// Named index: without statistics SQLite prefers walking ix_deliveries_status whole for the GROUP BY; the covering
     /// ix_deliveries_updated reads only the window's entries.
@@ -415,6 +418,21 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
         return total;
     }
 
+    public async Task<int> PurgeFinishedDeliveriesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var total = 0;
+        int removed;
+        do
+        {
+            removed = await database.Writer.EnqueueAsync(new PurgeFinishedDeliveries(ToDb(before), PurgeDeliveriesChunk, cancellationToken))
+                .ConfigureAwait(false);
+            total += removed;
+        }
+        while (removed == PurgeDeliveriesChunk);
+
+        return total;
+    }
+
     public async Task<bool> CheckWriteAsync(CancellationToken cancellationToken = default)
     {
         try
@@ -568,10 +586,81 @@ internal sealed class SqliteRelayStore(SqliteDatabase database) : IRelayStore
     {
         protected override int Run(WriterSession session)
         {
-            var command = session.Command("DELETE FROM audit WHERE rowid IN (SELECT rowid FROM audit WHERE at < $before LIMIT $chunk)");
+            var command = session.Command(PurgeAuditSql);
             command.Parameters.AddWithValue("$before", beforeMs);
             command.Parameters.AddWithValue("$chunk", chunk);
             return command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Old entries of finished deliveries, or of deliveries no longer stored; a dead letter keeps its trail.</summary>
+    private const string PurgeAuditSql = """
+        DELETE FROM audit WHERE rowid IN (
+            SELECT a.rowid FROM audit a
+            WHERE a.at < $before
+              AND NOT EXISTS (
+                  SELECT 1 FROM deliveries d
+                  WHERE d.destination = a.destination AND d.message_id = a.message_id
+                    AND d.status NOT IN ('Delivered', 'Discarded'))
+            LIMIT $chunk)
+        """;
+
+    /// <summary>
+    /// Finished deliveries that changed last before the cutoff and owe nothing, of messages whose every delivery is so.
+    /// On ix_deliveries_updated: the deliveries older than the cutoff only.
+    /// </summary>
+    internal const string FinishedDeliveriesSql = """
+        SELECT d.destination, d.message_id FROM deliveries d
+        WHERE d.updated_at < $before AND d.status IN ('Delivered', 'Discarded') AND d.due_at IS NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM deliveries o
+              WHERE o.message_id = d.message_id
+                AND (o.status NOT IN ('Delivered', 'Discarded') OR o.due_at IS NOT NULL OR o.updated_at >= $before))
+        LIMIT $chunk
+        """;
+
+    /// <summary>
+    /// Removes a chunk of finished deliveries: the delivery grain's state and content (grain id <c>delivery/</c> and the
+    /// delivery key, state <c>delivery</c>: DeliveryGrain's), its row and its audit, in the writer's transaction.
+    /// </summary>
+    private sealed class PurgeFinishedDeliveries(long beforeMs, int chunk, CancellationToken cancellationToken) : WriteOperation<int>(cancellationToken)
+    {
+        protected override int Run(WriterSession session)
+        {
+            var find = session.Command(FinishedDeliveriesSql);
+            find.Parameters.AddWithValue("$before", beforeMs);
+            find.Parameters.AddWithValue("$chunk", chunk);
+            var doomed = new List<(string Destination, string MessageId)>();
+            using (var reader = find.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    doomed.Add((reader.GetString(0), reader.GetString(1)));
+                }
+            }
+
+            foreach (var (destination, messageId) in doomed)
+            {
+                var grainId = "delivery/" + new DeliveryKey(destination, messageId);
+                foreach (var sql in (string[])["DELETE FROM grain_state WHERE grain_id = $grain AND state_name = 'delivery'",
+                             "DELETE FROM grain_content WHERE grain_id = $grain AND state_name = 'delivery'"])
+                {
+                    var command = session.Command(sql);
+                    command.Parameters.AddWithValue("$grain", grainId);
+                    command.ExecuteNonQuery();
+                }
+
+                foreach (var sql in (string[])["DELETE FROM audit WHERE destination = $destination AND message_id = $message",
+                             "DELETE FROM deliveries WHERE destination = $destination AND message_id = $message"])
+                {
+                    var command = session.Command(sql);
+                    command.Parameters.AddWithValue("$destination", destination);
+                    command.Parameters.AddWithValue("$message", messageId);
+                    command.ExecuteNonQuery();
+                }
+            }
+
+            return doomed.Count;
         }
     }
 }

@@ -21,4 +21,13 @@ public sealed class PostgresConformanceTests(PostgresStorageFixture fixture) : S
         Assert.True(await reader.ReadAsync(), $"No state '{stateName}' of {grainId} is stored.");
         return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1));
     }
+
+    protected override async Task<bool> ContentRowExistsAsync(GrainId grainId, string stateName)
+    {
+        await using var command = fixture.Host.DataSource.CreateCommand(
+            "SELECT COUNT(*) FROM relay_grain_content WHERE grain_id = $1 AND state_name = $2");
+        command.Parameters.AddWithValue(grainId.ToString());
+        command.Parameters.AddWithValue(stateName);
+        return (long)(await command.ExecuteScalarAsync())! > 0;
+    }
 }

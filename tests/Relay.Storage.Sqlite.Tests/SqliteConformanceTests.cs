@@ -23,4 +23,14 @@ public sealed class SqliteConformanceTests(SqliteStorageFixture fixture) : Stora
         Assert.True(await reader.ReadAsync(), $"No state '{stateName}' of {grainId} is stored.");
         return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1));
     }
+
+    protected override async Task<bool> ContentRowExistsAsync(GrainId grainId, string stateName)
+    {
+        await using var connection = await fixture.Host.Database.OpenReadConnectionAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM grain_content WHERE grain_id = $grain AND state_name = $state";
+        command.Parameters.AddWithValue("$grain", grainId.ToString());
+        command.Parameters.AddWithValue("$state", stateName);
+        return (long)(await command.ExecuteScalarAsync())! > 0;
+    }
 }

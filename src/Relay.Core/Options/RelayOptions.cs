@@ -12,6 +12,8 @@ public sealed class RelayOptions
     public Dictionary<string, List<string>> Topics { get; set; } = new(StringComparer.Ordinal);
     public LimitOptions Limits { get; set; } = new();
     public AuditOptions Audit { get; set; } = new();
+    public RetentionOptions Retention { get; set; } = new();
+    public OrderingOptions Ordering { get; set; } = new();
     public SchedulerOptions Scheduler { get; set; } = new();
     public OperationOptions Operations { get; set; } = new();
 
@@ -140,9 +142,12 @@ public sealed class LimitOptions
 
 public sealed class AuditOptions
 {
-    /// <summary>How long attempt records are kept.</summary>
+    /// <summary>
+    /// How long attempt and operator records of a finished delivery (Delivered or Discarded) are kept; those of a delivery
+    /// still Pending, InRetry or DeadLettered are kept as long as it is.
+    /// </summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
-    /// <summary>How often the purge runs.</summary>
+    /// <summary>How often the purge runs (audit and <see cref="RetentionOptions"/> alike).</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
@@ -156,6 +161,27 @@ public sealed class OperationOptions
     /// schedulers and the destination at once; 0 (the default): as fast as the delivery grains answer.
     /// </summary>
     public int MaxPerSecond { get; set; }
+}
+
+/// <summary><c>Relay:Retention</c>: how long finished messages are kept whole.</summary>
+public sealed class RetentionOptions
+{
+    /// <summary>
+    /// How long after its last change a message whose every delivery is Delivered or Discarded (and owes nothing more)
+    /// is kept: then its deliveries' states, payloads, rows and audit are removed, and its id is free again.
+    /// Dead-lettered deliveries are never removed by age.
+    /// </summary>
+    public TimeSpan Delivered { get; set; } = TimeSpan.FromDays(7);
+}
+
+/// <summary><c>Relay:Ordering</c>: the queues of ordering keys.</summary>
+public sealed class OrderingOptions
+{
+    /// <summary>
+    /// The most messages one ordering key of one sender to one destination holds waiting (the head included); a send
+    /// beyond it is refused with 429, nothing stored.
+    /// </summary>
+    public int MaxDepth { get; set; } = 10_000;
 }
 
 public sealed class SchedulerOptions

@@ -42,6 +42,7 @@ public static partial class RelayOptionsValidator
         ValidateTopics(options, errors);
         ValidateLimits(options.Limits, errors);
         ValidateAudit(options.Audit, errors);
+        ValidateRetention(options.Retention, options.Ordering, errors);
         ValidateScheduler(options.Scheduler, errors);
         ValidateOperations(options.Operations, errors);
         return errors;
@@ -358,6 +359,19 @@ public static partial class RelayOptionsValidator
         if (operations.MaxPerSecond < 0)
         {
             errors.Add($"{key}:MaxPerSecond is {operations.MaxPerSecond}; it must be 0 (no limit) or more.");
+        }
+    }
+
+    private static void ValidateRetention(RetentionOptions? retention, OrderingOptions? ordering, List<string> errors)
+    {
+        if (retention is not null)
+        {
+            CheckPositive($"{Root}:Retention:Delivered", retention.Delivered, errors);
+        }
+
+        if (ordering is not null && ordering.MaxDepth < 1)
+        {
+            errors.Add($"{Root}:Ordering:MaxDepth is {ordering.MaxDepth}; it must be at least 1.");
         }
     }
 

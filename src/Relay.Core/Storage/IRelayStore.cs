@@ -52,8 +52,19 @@ public interface IRelayStore
     Task<IReadOnlyList<AttemptBucket>> CountAttemptsAsync(DateTimeOffset from, TimeSpan bucketWidth, int buckets,
         CancellationToken cancellationToken = default);
 
-    /// <summary>Removes audit entries older than <paramref name="before"/>; answers how many.</summary>
+    /// <summary>
+    /// Removes audit entries older than <paramref name="before"/> of deliveries that are finished (Delivered or
+    /// Discarded) or no longer stored; answers how many. The audit of a delivery still Pending, InRetry or DeadLettered
+    /// is kept whatever its age: an operator deciding on a dead letter needs its attempts.
+    /// </summary>
     Task<int> PurgeAuditAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes the messages whose every delivery is finished (Delivered or Discarded), owes nothing more (not due) and
+    /// last changed before <paramref name="before"/>: each delivery's grain state, content (payload, headers), row and
+    /// audit. Answers how many deliveries it removed.
+    /// </summary>
+    Task<int> PurgeFinishedDeliveriesAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
 
     /// <summary>Whether the database answers.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken = default);

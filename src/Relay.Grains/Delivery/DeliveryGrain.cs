@@ -321,6 +321,14 @@ internal sealed partial class DeliveryGrain(
         }
 
         var destination = GetDestination(S.Destination);
+        if (S.NotificationPending)
+        {
+            // The final notification of the status ending now is owed and not handed over yet (its hand-over failed, or
+            // this silo died before it): hand it over before this status is gone, or it would never be sent. Under this
+            // generation's id, so a hand-over repeated by the scheduler's wake stores it once.
+            await HandOverNotificationAsync();
+        }
+
         var now = Now();
         var edits = new List<string>();
         if (command.Payload is not null)

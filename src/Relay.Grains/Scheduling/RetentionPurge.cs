@@ -6,16 +6,21 @@ using Relay.Core.Storage;
 
 namespace Relay.Grains.Scheduling;
 
-/// <summary>Removes audit entries older than <c>Relay:Audit:Retention</c>, every <c>Relay:Audit:PurgeInterval</c>.</summary>
-internal sealed partial class AuditPurge(
+/// <summary>
+/// Every <c>Relay:Audit:PurgeInterval</c>: removes the audit entries of finished deliveries older than
+/// <c>Relay:Audit:Retention</c>, and the messages finished (Delivered or Discarded) longer ago than
+/// <c>Relay:Retention:Delivered</c>, payloads included. What is not finished (a dead letter above all) is kept.
+/// </summary>
+internal sealed partial class RetentionPurge(
     IRelayStore store,
     IOptions<RelayOptions> options,
     TimeProvider time,
-    ILogger<AuditPurge> logger) : BackgroundService
+    ILogger<RetentionPurge> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var audit = options.Value.Audit;
+        var retention = options.Value.Retention;
         using var timer = new PeriodicTimer(audit.PurgeInterval, time);
         do
         {
@@ -25,6 +30,12 @@ internal sealed partial class AuditPurge(
                 if (removed > 0)
                 {
                     Log.Purged(logger, removed, audit.Retention);
+                }
+
+                var finished = await store.PurgeFinishedDeliveriesAsync(time.GetUtcNow() - retention.Delivered, stoppingToken);
+                if (finished > 0)
+                {
+                    Log.PurgedDeliveries(logger, finished, retention.Delivered);
                 }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -49,10 +60,13 @@ internal sealed partial class AuditPurge(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1121, Level = LogLevel.Information, Message = "Removed {Count} audit entries older than {Retention}")]
+        [LoggerMessage(EventId = 1121, Level = LogLevel.Information, Message = "Removed {Count} audit entries of finished deliveries older than {Retention}")]
         public static partial void Purged(ILogger logger, int count, TimeSpan retention);
 
-        [LoggerMessage(EventId = 1122, Level = LogLevel.Warning, Message = "Purging old audit entries failed; trying again at the next interval")]
+        [LoggerMessage(EventId = 1122, Level = LogLevel.Warning, Message = "Purging old audit entries and finished messages failed; trying again at the next interval")]
         public static partial void PurgeFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1123, Level = LogLevel.Information, Message = "Removed {Count} deliveries finished longer ago than {Retention}, with their payloads and audit")]
+        public static partial void PurgedDeliveries(ILogger logger, int count, TimeSpan retention);
     }
 }
