@@ -6,8 +6,9 @@ public static class RelayStorage
     public const string Name = "relay";
 
     /// <summary>
-    /// The grain storage of the small, rarely written states: a destination's pause and circuit, an ordering key's
-    /// queue. On PostgreSQL, Orleans's own ADO.NET grain storage; embedded, the same SQLite file as the rest.
+    /// The grain storage of the small, rarely written states: a destination's pause and circuit (and an ordering key's
+    /// queue as versions before its rows stored it). On PostgreSQL, Orleans's own ADO.NET grain storage; embedded, the
+    /// same SQLite file as the rest.
     /// </summary>
     public const string ControlName = "relay-control";
 }

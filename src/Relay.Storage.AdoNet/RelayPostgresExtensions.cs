@@ -72,6 +72,7 @@ public static class RelayPostgresExtensions
             return builder.Build();
         });
         services.TryAddSingleton<IRelayStore>(sp => new PostgresRelayStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
+        services.TryAddSingleton<IOrderingQueueStore>(sp => new PostgresOrderingQueueStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new PostgresSchemaStartup(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey),
             migrate,
@@ -98,8 +99,8 @@ public static class RelayPostgresExtensions
             ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
             (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(RelayStorage.Name));
 
-        // The small, rare states (a destination's pause and circuit, an ordering key's queue): Orleans's own ADO.NET
-        // grain storage, one transaction per write, which serves them well.
+        // The small, rare states (a destination's pause and circuit; an ordering key's queue before script 0010, read
+        // once to move it into rows): Orleans's own ADO.NET grain storage, one transaction per write, which serves them well.
         // Orleans's binary form, as these states were stored before script 0007.
         services.AddKeyedSingleton<IGrainStorageSerializer>(
             RelayStorage.ControlName,

@@ -44,6 +44,7 @@ public static class SqliteStorageExtensions
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.TryAddSingleton<IRelayStore, SqliteRelayStore>();
+        services.TryAddSingleton<IOrderingQueueStore, SqliteOrderingQueueStore>();
 
         services.AddReminders();
         services.AddSingleton<IReminderTable, SqliteReminderTable>();

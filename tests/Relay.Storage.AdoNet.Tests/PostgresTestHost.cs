@@ -38,7 +38,7 @@ public sealed class PostgresTestHost : IAsyncDisposable
     public IGrainStorage GrainStorage => Services.GetRequiredKeyedService<IGrainStorage>(RelayStorage.Name);
 
     public StorageUnderTest Storage => new(GrainStorage, Services.GetRequiredService<IReminderTable>(), Services.GetRequiredService<IRelayStore>(),
-        Services.GetRequiredKeyedService<IGrainStorageSerializer>(RelayStorage.Name));
+        Services.GetRequiredKeyedService<IGrainStorageSerializer>(RelayStorage.Name), Services.GetRequiredService<IOrderingQueueStore>());
 
     /// <summary>A host on a fresh database of the shared test server, with the schema applied at start-up.</summary>
     public static async Task<PostgresTestHost> CreateAsync()

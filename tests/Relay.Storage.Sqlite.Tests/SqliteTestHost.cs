@@ -31,7 +31,8 @@ public sealed class SqliteTestHost : IAsyncDisposable
         Services.GetRequiredKeyedService<IGrainStorage>("relay"),
         Services.GetRequiredService<IReminderTable>(),
         Services.GetRequiredService<IRelayStore>(),
-        Services.GetRequiredKeyedService<IGrainStorageSerializer>("relay"));
+        Services.GetRequiredKeyedService<IGrainStorageSerializer>("relay"),
+        Services.GetRequiredService<IOrderingQueueStore>());
 
     public static SqliteTestHost Create() =>
         Open(Path.Combine(Path.GetTempPath(), "relay-storage-tests", Guid.NewGuid().ToString("N")), ownsFolder: true);

@@ -268,8 +268,9 @@ internal sealed partial class DeliveryGrain(
         await WriteAsync();
     }
 
+    /// <summary>The queue of this delivery's ordering key: its destination's, its sender's (<see cref="OrderingQueueKey"/>).</summary>
     private Ordering.IOrderingKeyGrain OrderingKey() =>
-        GrainFactory.GetGrain<Ordering.IOrderingKeyGrain>($"{S.Destination}/{S.OrderingKey}");
+        GrainFactory.GetGrain<Ordering.IOrderingKeyGrain>(new OrderingQueueKey(S.Destination, S.Sender, S.OrderingKey!).ToString());
 
     public async Task Probe()
     {

@@ -20,6 +20,11 @@ internal sealed class MessageGrain(IOptions<RelayOptions> options, TimeProvider 
         var id = this.GetPrimaryKeyString();
         // No read first: each delivery's first write checks the id in its own transaction (another content or sender
         // under this id is refused there), and a delivery stored before answers its stored state.
+        if (command.OrderingKey is { } orderingKey)
+        {
+            await EnsureRoomAsync(id, command, orderingKey);
+        }
+
         var acceptedAt = RelayClock.Now(time);
         // The first attempt on this silo too: a new delivery grain is activated here (Orleans's placement hint, which
         // its hash-based placement honours), so the payload does not cross the cluster before its first attempt. A
@@ -52,6 +57,35 @@ internal sealed class MessageGrain(IOptions<RelayOptions> options, TimeProvider 
             Deliveries = deliveries,
             Repeated = repeated,
         };
+    }
+
+    /// <summary>
+    /// Refuses, before anything is stored, a message whose ordering queue (at any of its destinations) is full
+    /// (<c>Relay:Ordering:MaxDepth</c>), unless it is stored already: sent again, it answers its state (or 409).
+    /// </summary>
+    /// <remarks>
+    /// Checked, then stored: sends to one key at the same instant may each pass the check, so a queue can exceed the
+    /// bound by as many as were in flight together; it grows no further.
+    /// </remarks>
+    private async Task EnsureRoomAsync(string id, SendCommand command, string orderingKey)
+    {
+        var checks = command.Destinations.Select(async destination =>
+        {
+            var queue = new OrderingQueueKey(destination, command.Sender, orderingKey);
+            var room = await GrainFactory.GetGrain<Ordering.IOrderingKeyGrain>(queue.ToString()).HasRoom()
+                || await GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(destination, id).ToString()).GetContent() is not null;
+            return (destination, room);
+        });
+        foreach (var (destination, room) in await Task.WhenAll(checks))
+        {
+            if (!room)
+            {
+                throw new RelayGrainException(new RelayError(429,
+                    $"The ordering key '{orderingKey}' of this sender to '{destination}' has {_options.Ordering.MaxDepth} messages waiting: the most it holds.",
+                    "Nothing was stored. Its first message is held back (in retry, dead-lettered, or its destination paused): once it is "
+                    + "delivered, or an operator resubmits or discards it, the queue drains; send this message again then."));
+            }
+        }
     }
 
     private Task<DeliveryView> Accept(string id, string destination, SendCommand command, DateTimeOffset acceptedAt)

@@ -1,13 +1,17 @@
 namespace Relay.Grains.Ordering;
 
 /// <summary>
-/// One ordering key of one destination (keyed <c>destination/orderingKey</c>): the queue of its deliveries in the
-/// order they were accepted. Only the head is attempted; it leaves the queue when delivered or discarded, and the
-/// next one is released. A head that is in retry or dead-lettered holds the rest back.
+/// One ordering queue: the messages of one sender with one ordering key to one destination (keyed by
+/// <see cref="Core.Messages.OrderingQueueKey"/>), in the order they were accepted. Only the head is attempted; it leaves
+/// the queue when delivered or discarded, and the next one is released. A head that is in retry or dead-lettered holds
+/// the rest back.
 /// </summary>
 public interface IOrderingKeyGrain : IGrainWithStringKey
 {
-    /// <summary>Queues a message (once; again is harmless); answers whether it is the head.</summary>
+    /// <summary>Whether the queue holds fewer messages than <c>Relay:Ordering:MaxDepth</c>: a new message may join it.</summary>
+    Task<bool> HasRoom();
+
+    /// <summary>Queues a message (once; again is harmless; never refused: it is stored already); answers whether it is the head.</summary>
     Task<bool> Enqueue(string messageId);
 
     /// <summary>

@@ -39,6 +39,7 @@ internal static class MessageEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapGet("/messages/{id}", GetAsync).RequireAuthorization(RelayAuth.SenderPolicy)
             .WithName("GetMessage")

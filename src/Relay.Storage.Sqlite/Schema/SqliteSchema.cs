@@ -9,7 +9,7 @@ namespace Relay.Storage.Sqlite.Schema;
 internal static class SqliteSchema
 {
     /// <summary>Raised when a change to the statements below needs existing files to be migrated.</summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     private const string Tables = """
         CREATE TABLE IF NOT EXISTS schema_version (
@@ -93,6 +93,16 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS ix_audit_message ON audit (message_id, at, sequence);
         CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at);
 
+        -- Version 5: ordering queues, one row per waiting message (Relay.Core's OrderingQueueKey: destination/sender/key),
+        -- in place of one grain state holding the whole list (moved by the silo at the key's first use: OrderingKeyGrain).
+        CREATE TABLE IF NOT EXISTS ordering_queue (
+            queue_key  TEXT    NOT NULL,
+            seq        INTEGER NOT NULL,
+            message_id TEXT    NOT NULL,
+            PRIMARY KEY (queue_key, seq)
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_ordering_queue_message ON ordering_queue (queue_key, message_id);
+
         -- Orleans reminders. grain_hash is GrainId.GetUniformHashCode() (0 .. 2^32-1) for the range reads.
         CREATE TABLE IF NOT EXISTS reminders (
             grain_id      TEXT    NOT NULL,
@@ -166,6 +176,16 @@ internal static class SqliteSchema
                 DROP INDEX IF EXISTS ix_deliveries_due;
                 INSERT INTO schema_version (version, applied_at) VALUES (4, $at);
                 """;
+            command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+
+        // Version 5: ordering_queue, created above by IF NOT EXISTS (queues stored before are moved by the silo).
+        if (stored is 1 or 2 or 3 or 4)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES (5, $at)";
             command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
             command.ExecuteNonQuery();
         }
