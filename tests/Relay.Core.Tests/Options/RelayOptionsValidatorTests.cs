@@ -169,6 +169,8 @@ public class RelayOptionsValidatorTests
         { "Relay:Limits:MaxConcurrentConnections", o => o.Limits.MaxConcurrentConnections = 0 },
         { "Relay:Audit:Retention", o => o.Audit.Retention = TimeSpan.Zero },
         { "Relay:Audit:PurgeInterval", o => o.Audit.PurgeInterval = TimeSpan.FromSeconds(-1) },
+        { "Relay:Retention:Delivered", o => o.Retention.Delivered = TimeSpan.Zero },
+        { "Relay:Ordering:MaxDepth", o => o.Ordering.MaxDepth = 0 },
         { "Relay:Scheduler:Shards", o => o.Scheduler.Shards = 0 },
         { "Relay:Scheduler:Shards", o => o.Scheduler.Shards = 1025 },
         { "Relay:Scheduler:PollInterval", o => o.Scheduler.PollInterval = TimeSpan.Zero },
