@@ -18,13 +18,13 @@ internal sealed class MessageGrain(IOptions<RelayOptions> options, TimeProvider 
     public async Task<MessageView> Send(SendCommand command)
     {
         var id = this.GetPrimaryKeyString();
-        // No read first: each delivery's first write checks the id in its own transaction (another content or sender
-        // under this id is refused there), and a delivery stored before answers its stored state.
         if (command.OrderingKey is { } orderingKey)
         {
             await EnsureRoomAsync(id, command, orderingKey);
         }
 
+        // No read first: each delivery's first write checks the id in its own transaction (another content or sender
+        // under this id is refused there), and a delivery stored before answers its stored state.
         var acceptedAt = RelayClock.Now(time);
         // The first attempt on this silo too: a new delivery grain is activated here (Orleans's placement hint, which
         // its hash-based placement honours), so the payload does not cross the cluster before its first attempt. A
