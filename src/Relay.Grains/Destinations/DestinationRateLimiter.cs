@@ -8,11 +8,14 @@ namespace Relay.Grains.Destinations;
 /// moment on this silo) is dropped rather than used late, so no burst ever makes up for lost time.
 /// Destinations without a limit never come here.
 /// </summary>
-internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider time)
+internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider time) : IDisposable
 {
     internal static readonly TimeSpan Lateness = TimeSpan.FromMilliseconds(20);
 
     private readonly Dictionary<string, Gate> _gates = new(StringComparer.Ordinal);
+
+    // Cancelled when the silo stops (the container disposes this singleton): no wait here outlives the host.
+    private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Waits for a send slot of <paramref name="destination"/>; false when none came within <paramref name="maxWait"/>.</summary>
     public async Task<bool> WaitAsync(string destination, DestinationOptions options, TimeSpan maxWait)
@@ -27,7 +30,7 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
         {
             if (!_gates.TryGetValue(destination, out gate!))
             {
-                gate = new Gate(grains.GetGrain<IDestinationGrain>(destination), Math.Max(1, options.MaxPerSecond.Value / 10), time);
+                gate = new Gate(grains.GetGrain<IDestinationGrain>(destination), Math.Max(1, options.MaxPerSecond.Value / 10), time, _stopping.Token);
                 _gates.Add(destination, gate);
             }
         }
@@ -50,7 +53,7 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
             var wait = TimeSpan.FromSeconds((at - time.GetTimestamp()) / (double)time.TimestampFrequency);
             if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait, time).ConfigureAwait(false);
+                await Task.Delay(wait, time, _stopping.Token).ConfigureAwait(false);
             }
 
             var late = TimeSpan.FromSeconds((time.GetTimestamp() - at) / (double)time.TimestampFrequency);
@@ -63,8 +66,14 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
         }
     }
 
+    public void Dispose()
+    {
+        // Cancel only: a CancellationTokenSource without a timer holds nothing to free, and a late caller may still read its token.
+        _stopping.Cancel();
+    }
+
     /// <summary>Leases slots for the attempts waiting on this silo and hands them out in order.</summary>
-    private sealed class Gate(IDestinationGrain grain, int batch, TimeProvider time)
+    private sealed class Gate(IDestinationGrain grain, int batch, TimeProvider time, CancellationToken stopping)
     {
         private readonly Queue<TaskCompletionSource<long?>> _waiters = new();
         private readonly Queue<long> _slots = new();
@@ -162,7 +171,15 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
                 if (grant.Count == 0)
                 {
                     var pause = grant.FirstIn < TimeSpan.FromMilliseconds(2) ? TimeSpan.FromMilliseconds(2) : grant.FirstIn;
-                    await Task.Delay(pause, time).ConfigureAwait(false);
+                    try
+                    {
+                        await Task.Delay(pause, time, stopping).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // The silo stops: the waiters' own deadlines answer them.
+                        return;
+                    }
                 }
             }
         }
