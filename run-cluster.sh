@@ -34,42 +34,17 @@ for arg in "$@"; do
   esac
 done
 
-as_postgres() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-pg_bin() {
-  local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  [ -n "$dir" ] && echo "$dir"
-}
-
-ensure_postgres_installed() {
-  if [ -z "$(pg_bin)" ]; then
-    echo "PostgreSQL is not installed: installing the Debian package 'postgresql'..."
-    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql
-  fi
-}
+PG=("$ROOT/scripts/postgres.sh")
 
 start_postgres() {
-  local bin; bin=$(pg_bin)
-  mkdir -p "$PGDATA" "$PGRUN"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDATA" "$PGRUN"; fi
-  if [ ! -f "$PGDATA/PG_VERSION" ]; then
-    echo "Creating a PostgreSQL cluster in $PGDATA"
-    as_postgres "$bin/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 >/dev/null
-  fi
-  if ! as_postgres "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-    as_postgres "$bin/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -o "-p $PG_PORT -k $PGRUN -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-  fi
-  local psql=("$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q)
+  "${PG[@]}" install
+  local bin; bin=$("${PG[@]}" bin)
+  [ -f "$PGDATA/PG_VERSION" ] || echo "Creating a PostgreSQL cluster in $PGDATA"
+  "${PG[@]}" start --data "$PGDATA" --port "$PG_PORT" --socket "$PGRUN" -- -c max_connections=200
+  local psql=("$bin/psql" -X -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q)
   "${psql[@]}" -tc "SELECT 1 FROM pg_roles WHERE rolname='relay'" | grep -q 1 || "${psql[@]}" -c "CREATE ROLE relay LOGIN PASSWORD 'relay'"
   "${psql[@]}" -tc "SELECT 1 FROM pg_database WHERE datname='relay'" | grep -q 1 || "${psql[@]}" -c "CREATE DATABASE relay OWNER relay"
-  for script in "$ROOT"/sql/postgresql/*.sql; do
-    PGPASSWORD=relay PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U relay -d relay -v ON_ERROR_STOP=1 -q -f "$script" >/dev/null
-  done
+  "${PG[@]}" schema --port "$PG_PORT" --database relay --user relay
   echo "PostgreSQL on 127.0.0.1:$PG_PORT (database relay, schema applied)"
 }
 
@@ -169,10 +144,7 @@ stop_all() {
     done
     for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   fi
-  local bin; bin=$(pg_bin || true)
-  if [ -n "$bin" ] && [ -f "$PGDATA/PG_VERSION" ]; then
-    as_postgres "$bin/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
-  fi
+  "${PG[@]}" stop --data "$PGDATA" || true
   echo "Cluster stopped."
 }
 
@@ -192,7 +164,6 @@ case $mode in
     ;;
   start)
     count=${count:-3}
-    ensure_postgres_installed
     start_postgres
     build
     for i in $(seq 1 "$count"); do start_silo "$i"; done

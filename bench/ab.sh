@@ -31,6 +31,7 @@ die() { say "error: $*"; exit 3; }
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+export PG_BIN   # scripts/postgres.sh starts this very PostgreSQL
 export PGOPTIONS="-c client_min_messages=warning"
 psql_q() { "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "${2:-relay}" -c "$1"; }
 
@@ -44,7 +45,7 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do { wait "$pid"; } 2>/dev/null || true; done
   if [ -n "$PGDIR" ]; then
-    as_postgres "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    "$ROOT/scripts/postgres.sh" stop --data "$PGDIR/data" || true
     rm -rf "$PGDIR"
   fi
   exit "$rc"
@@ -66,14 +67,10 @@ if [ "$STORAGE" = postgres ]; then
   [ -x "$PG_BIN/initdb" ] || die "PostgreSQL's server binaries are missing (apt-get install postgresql), or set PG_BIN"
   PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/relay-ab-pg.XXXXXX")
   [ "$(id -u)" -eq 0 ] && chown -R postgres "$PGDIR"
-  as_postgres "$PG_BIN/initdb" -D "$PGDIR/data" -U postgres -E UTF8 --locale=C --auth=trust --no-instructions >"$WORK/logs/initdb.log" 2>&1 \
-    || die "initdb failed"
-  as_postgres "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null || die "PostgreSQL did not start"
+  "$ROOT/scripts/postgres.sh" start --data "$PGDIR/data" --port "$PG_PORT" --log "$PGDIR/server.log" --socket "$PGDIR" \
+    -- -c max_connections=300 || die "PostgreSQL did not start"
   psql_q "CREATE DATABASE relay" postgres
-  for script in "$ROOT"/sql/postgresql/*.sql; do
-    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 --single-transaction -h 127.0.0.1 -p "$PG_PORT" -U postgres -d relay -f "$script" >/dev/null
-  done
+  "$ROOT/scripts/postgres.sh" schema --port "$PG_PORT" --database relay || die "the schema did not apply"
 fi
 
 (cd "$WORK" && exec dotnet "$WORK/bin/Relay.Sink/relay-sink.dll" --urls "$SINK" --latency-ms 1 >"$WORK/logs/sink.log" 2>&1 9>&-) &

@@ -77,9 +77,7 @@ stop_silos() {
 stop_postgres() {
   local dir=$1
   [ -n "$dir" ] && [ -d "$dir" ] || return 0
-  if [ -f "$dir/data/postmaster.pid" ] && [ -n "${PG_BIN:-}" ]; then
-    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
-  fi
+  "$ROOT/scripts/postgres.sh" stop --data "$dir/data" || true
   [ -f "$dir/server.log" ] && cp "$dir/server.log" "$WORK/logs/postgres.log" 2>/dev/null || true
   rm -rf "$dir"
 }
@@ -113,9 +111,10 @@ command -v curl >/dev/null || die "curl is needed"
 if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
   [ "$(id -u)" -eq 0 ] || die "PostgreSQL's server binaries are not installed (apt-get install postgresql), or set PG_BIN"
   say "installing PostgreSQL (Debian package 'postgresql')"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  PG_BIN="" "$ROOT/scripts/postgres.sh" install
+  PG_BIN=$(PG_BIN="" "$ROOT/scripts/postgres.sh" bin)
 fi
+export PG_BIN   # scripts/postgres.sh starts this very PostgreSQL
 for port in "$PG_PORT" "$DOWN_PORT" $(seq $((HTTP_BASE + 1)) $((HTTP_BASE + SILOS))) \
             $(seq $((SILO_BASE + 1)) $((SILO_BASE + SILOS))) $(seq $((GATEWAY_BASE + 1)) $((GATEWAY_BASE + SILOS))); do
   if port_in_use "$port"; then die "port $port is in use; this benchmark needs it free"; fi
@@ -140,20 +139,16 @@ PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/relay-bench-memory-pg.XXXXXX")
 echo "$PGDIR" >"$WORK/pgdir"
 [ "$(id -u)" -eq 0 ] && chown -R postgres "$PGDIR"
 say "starting PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') on 127.0.0.1:$PG_PORT (data in $PGDIR)"
-as_postgres "$PG_BIN/initdb" -D "$PGDIR/data" -U postgres -E UTF8 --locale=C --auth=trust --no-instructions >"$WORK/logs/initdb.log" 2>&1 \
-  || { cat "$WORK/logs/initdb.log" >&2; die "initdb failed"; }
 # 3 silos × 50 pooled connections each, and room for psql. pg_stat_statements, when installed, tells where the
 # database's time goes during the load.
 STATEMENTS=0; [ -f "$PG_BIN/../lib/pg_stat_statements.so" ] && STATEMENTS=1
-pg_options="-p $PG_PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c max_connections=200"
-[ "$STATEMENTS" -eq 1 ] && pg_options+=" -c shared_preload_libraries=pg_stat_statements"
-as_postgres "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 -o "$pg_options" start >/dev/null \
-  || { cat "$PGDIR/server.log" >&2; die "PostgreSQL did not start"; }
+pg_options=(-c max_connections=200)
+[ "$STATEMENTS" -eq 1 ] && pg_options+=(-c shared_preload_libraries=pg_stat_statements)
+"$ROOT/scripts/postgres.sh" start --data "$PGDIR/data" --port "$PG_PORT" --log "$PGDIR/server.log" --socket "$PGDIR" \
+  -- "${pg_options[@]}" || die "PostgreSQL did not start"
 psql_relay "CREATE DATABASE relay" postgres
 [ "$STATEMENTS" -eq 1 ] && psql_relay "CREATE EXTENSION pg_stat_statements"
-for script in "$ROOT"/sql/postgresql/*.sql; do
-  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 --single-transaction -h 127.0.0.1 -p "$PG_PORT" -U postgres -d relay -f "$script" >/dev/null
-done
+"$ROOT/scripts/postgres.sh" schema --port "$PG_PORT" --database relay || die "the schema did not apply"
 CONN="Host=127.0.0.1;Port=$PG_PORT;Database=relay;Username=postgres${CONN_OPTIONS:+;$CONN_OPTIONS}"
 read -r -a EXTRA_SILO_ARGS <<<"${SILO_ARGS:-}"
 

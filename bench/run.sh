@@ -112,9 +112,7 @@ stop_all() { local f; for f in "$WORK"/pids/*.pid; do [ -f "$f" ] && stop "$(bas
 stop_postgres() {
   local dir=$1
   [ -n "$dir" ] && [ -d "$dir" ] || return 0
-  if [ -f "$dir/data/postmaster.pid" ] && [ -n "${PG_BIN:-}" ]; then
-    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
-  fi
+  "$ROOT/scripts/postgres.sh" stop --data "$dir/data" || true
   [ -f "$dir/server.log" ] && cp "$dir/server.log" "$WORK/logs/postgres.log" 2>/dev/null || true
   rm -rf "$dir"
 }
@@ -158,9 +156,10 @@ if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/pgbench" ]; 
   # Debian ships pgbench in postgresql-client-<major> (pulled in by 'postgresql').
   [ "$(id -u)" -eq 0 ] || die "PostgreSQL's server binaries or pgbench are missing (apt-get install postgresql), or set PG_BIN"
   say "installing PostgreSQL (Debian package 'postgresql', which brings pgbench)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  PG_BIN="" "$ROOT/scripts/postgres.sh" install
+  PG_BIN=$(PG_BIN="" "$ROOT/scripts/postgres.sh" bin)
 fi
+export PG_BIN   # scripts/postgres.sh starts this very PostgreSQL
 for port in "$PG_PORT" "$SINK_PORT" "$PEER_PORT" $(seq $((HTTP_BASE + 1)) $((HTTP_BASE + 3))) \
             $(seq $((SILO_BASE + 1)) $((SILO_BASE + 3))) $(seq $((GATEWAY_BASE + 1)) $((GATEWAY_BASE + 3))); do
   port_in_use "$port" && die "port $port is in use; this benchmark needs it free"
@@ -183,18 +182,13 @@ echo "$PGDIR" >"$WORK/pgdir"
 [ "$(id -u)" -eq 0 ] && chown -R postgres "$PGDIR"
 PG_VERSION=$("$PG_BIN/postgres" --version | awk '{ print $3 }')
 say "starting PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT"
-as_postgres "$PG_BIN/initdb" -D "$PGDIR/data" -U postgres -E UTF8 --locale=C --auth=trust --no-instructions >"$WORK/logs/initdb.log" 2>&1 \
-  || { cat "$WORK/logs/initdb.log" >&2; die "initdb failed"; }
 # Stock settings except connections (3 silos × 50 pooled, the Hangfire peer, pgbench); fsync stays on.
-as_postgres "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 \
-  -o "-p $PG_PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null \
-  || { cat "$PGDIR/server.log" >&2; die "PostgreSQL did not start"; }
+"$ROOT/scripts/postgres.sh" start --data "$PGDIR/data" --port "$PG_PORT" --log "$PGDIR/server.log" --socket "$PGDIR" \
+  -- -c max_connections=300 || die "PostgreSQL did not start"
 psql_q "CREATE DATABASE relay" postgres
 psql_q "CREATE DATABASE hangfire" postgres
 psql_q "CREATE DATABASE pgbench" postgres
-for script in "$ROOT"/sql/postgresql/*.sql; do
-  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 --single-transaction -h 127.0.0.1 -p "$PG_PORT" -U postgres -d relay -f "$script" >/dev/null
-done
+"$ROOT/scripts/postgres.sh" schema --port "$PG_PORT" --database relay || die "the schema did not apply"
 CONN="Host=127.0.0.1;Port=$PG_PORT;Database=relay;Username=postgres"
 
 # ---- the sink ----------------------------------------------------------------------------------------------------
