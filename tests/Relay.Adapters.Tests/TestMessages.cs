@@ -1,6 +1,4 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests;
 

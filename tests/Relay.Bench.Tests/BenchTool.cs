@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Relay.Bench.Tests;
 
 /// <summary>Runs one of the benchmark's command-line tools (built next to the tests) as bench/run.sh does: dotnet tool.dll args.</summary>
@@ -13,27 +11,6 @@ internal static class BenchTool
     {
         var path = Path.Combine(AppContext.BaseDirectory, dll);
         Assert.True(File.Exists(path), $"{path} was not built next to the tests");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(path);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(bound);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{dll} did not finish within {bound.TotalSeconds:F0} s");
-        }
-
-        return (process.ExitCode, await output, await error);
+        return await TestProcess.RunAsync("dotnet", [path, .. args], bound, workingDirectory: Environment.CurrentDirectory);
     }
 }

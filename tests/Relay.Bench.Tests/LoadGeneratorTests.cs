@@ -1,31 +1,22 @@
 using System.Text.Json.Nodes;
-using Relay.Testing;
 
 namespace Relay.Bench.Tests;
 
 /// <summary>relay-loadgen against a real silo and a real HTTP destination: its JSON summary, acked ids and payload stamps.</summary>
-public sealed class LoadGeneratorTests : IAsyncLifetime
+public sealed class LoadGeneratorTests : SiloFixture
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "relay-bench-tests", Guid.NewGuid().ToString("N"));
-    private TestDestination _destination = null!;
-    private TestSilo _silo = null!;
+    private readonly string _folder = TempFolder.Create("relay-loadgen-");
 
-    public async Task InitializeAsync()
+    protected override SiloSettings Configure() => new SiloSettings
     {
-        Directory.CreateDirectory(_folder);
-        _destination = await TestDestination.StartAsync();
-        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
-        {
-            ["Relay:Destinations:sink:Protocol"] = "Http",
-            ["Relay:Destinations:sink:Address"] = _destination.Url("/sink"),
-        });
+        ["Relay:Destinations:sink:Protocol"] = "Http",
     }
+        .Destination("sink", Destination.Url("/sink"));
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await _silo.DisposeAsync();
-        await _destination.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
+        await base.DisposeAsync();
+        TempFolder.Delete(_folder);
     }
 
     [Theory]
@@ -37,7 +28,7 @@ public sealed class LoadGeneratorTests : IAsyncLifetime
         var acked = Path.Combine(_folder, "acked.txt");
         var args = new List<string>
         {
-            "--url", _silo.Client.BaseAddress!.ToString(), "--destination", "sink", "--count", "12", "--concurrency", "3",
+            "--url", Silo.Client.BaseAddress!.ToString(), "--destination", "sink", "--count", "12", "--concurrency", "3",
             "--id-prefix", soap ? "smoke-soap" : "smoke-json", "--progress", "0", "--json", json, "--acked", acked,
         };
         if (soap)
@@ -60,7 +51,7 @@ public sealed class LoadGeneratorTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 12).Select(i => $"{(soap ? "smoke-soap" : "smoke-json")}-{i}").Order(StringComparer.Ordinal), ids);
 
         // Each payload starts with its id and the send time (Unix µs): the sink's end-to-end clock.
-        var received = _destination.ReceivedAt("/sink");
+        var received = Destination.ReceivedAt("/sink");
         Assert.Equal(12, received.Count);
         var now = (TimeProvider.System.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
         Assert.All(received, r =>

@@ -3,11 +3,9 @@ namespace Relay.Bench.Tests;
 /// <summary>relay-bench-report on a small results file: the summary line, the markdown tables, the PNG charts.</summary>
 public sealed class ReportGeneratorTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "relay-bench-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _folder = TempFolder.Create("relay-report-");
 
-    public ReportGeneratorTests() => Directory.CreateDirectory(_folder);
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => TempFolder.Delete(_folder);
 
     private const string Results = """
         {

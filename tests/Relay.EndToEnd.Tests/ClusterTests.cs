@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Npgsql;
-using Relay.Testing;
-using Xunit.Abstractions;
 
 namespace Relay.EndToEnd.Tests;
 

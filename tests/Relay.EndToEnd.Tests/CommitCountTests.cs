@@ -1,8 +1,5 @@
-using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Relay.Storage.Sqlite;
-using Relay.Testing;
-using Xunit.Abstractions;
 
 namespace Relay.EndToEnd.Tests;
 

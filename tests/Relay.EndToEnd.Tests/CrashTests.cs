@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
 /// <summary>
@@ -11,7 +6,7 @@ namespace Relay.EndToEnd.Tests;
 /// </summary>
 public sealed class CrashTests : IAsyncLifetime
 {
-    private readonly string _workDir = Path.Combine(Path.GetTempPath(), "relay-crash", Guid.NewGuid().ToString("N"));
+    private readonly string _workDir = TempFolder.Create("relay-crash-");
     private TestDestination _destination = null!;
     private string? _connectionString;
 
@@ -20,13 +15,7 @@ public sealed class CrashTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _destination.DisposeAsync();
-        try
-        {
-            Directory.Delete(_workDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TempFolder.Delete(_workDir);
     }
 
     private async Task UseBackendAsync(bool postgres)

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
 /// <summary>PostgreSQL stopped under a running cluster, then started again.</summary>

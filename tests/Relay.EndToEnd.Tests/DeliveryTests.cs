@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
 /// <summary>The durable core against a real silo and a real HTTP destination on 127.0.0.1.</summary>
@@ -13,30 +9,23 @@ public sealed class DeliveryTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _destination = await TestDestination.StartAsync();
-        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        _silo = await TestSilo.StartAsync(new SiloSettings
         {
-            ["Relay:Contracts:quick:MaxAttempts"] = "3",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-            ["Relay:Contracts:linear:MaxAttempts"] = "5",
-            ["Relay:Contracts:linear:Delay"] = "00:00:00.400",
             ["Relay:Contracts:linear:Backoff"] = "Linear",
-            ["Relay:Destinations:billing:Address"] = _destination.Url("/bill"),
-            ["Relay:Destinations:billing:Contract"] = "quick",
             ["Relay:Destinations:billing:Notify"] = "callbacks",
             ["Relay:Destinations:billing:SyncTimeout"] = "00:00:01",
-            ["Relay:Destinations:shipping:Address"] = _destination.Url("/ship"),
-            ["Relay:Destinations:shipping:Contract"] = "quick",
-            ["Relay:Destinations:always:Address"] = _destination.Url("/always"),
-            ["Relay:Destinations:always:Contract"] = "quick",
             ["Relay:Destinations:always:Notify"] = "callbacks",
             ["Relay:Destinations:always:NotifyOn"] = "Always",
-            ["Relay:Destinations:callbacks:Address"] = _destination.Url("/notify"),
-            ["Relay:Destinations:callbacks:Contract"] = "quick",
-            ["Relay:Destinations:nowhere:Address"] = $"http://127.0.0.1:{Ports.Free()}/closed",
-            ["Relay:Destinations:nowhere:Contract"] = "quick",
             ["Relay:Topics:order.created:0"] = "billing",
             ["Relay:Topics:order.created:1"] = "shipping",
-        });
+        }
+            .Contract("quick", 3)
+            .Contract("linear", 5, "00:00:00.400")
+            .Destination("billing", _destination.Url("/bill"), "quick")
+            .Destination("shipping", _destination.Url("/ship"), "quick")
+            .Destination("always", _destination.Url("/always"), "quick")
+            .Destination("callbacks", _destination.Url("/notify"), "quick")
+            .Destination("nowhere", $"http://127.0.0.1:{Ports.Free()}/closed", "quick"));
     }
 
     public async Task DisposeAsync()

@@ -1,6 +1,4 @@
-using System.Net;
 using Npgsql;
-using Relay.Testing;
 
 namespace Relay.EndToEnd.Tests;
 

@@ -1,5 +1,3 @@
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
 public sealed class LoggingAndRetentionTests
@@ -10,14 +8,12 @@ public sealed class LoggingAndRetentionTests
         await using var destination = await TestDestination.StartAsync();
         destination.Script("/bill", new Reply(503, "RESPONSE-SECRET-000"), new Reply(400, "RESPONSE-SECRET-000"));
         var logs = new CapturedLogs();
-        await using var silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        await using var silo = await TestSilo.StartAsync(new SiloSettings
         {
-            ["Relay:Contracts:quick:MaxAttempts"] = "3",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.100",
-            ["Relay:Destinations:billing:Address"] = destination.Url("/bill"),
-            ["Relay:Destinations:billing:Contract"] = "quick",
             ["Relay:Destinations:billing:Headers:X-Api-Key"] = "DESTINATION-KEY-789",
-        }, logs: logs);
+        }
+            .Contract("quick", 3, "00:00:00.100")
+            .Destination("billing", destination.Url("/bill"), "quick"), logs: logs);
 
         await silo.SendAsync(new
         {
@@ -51,12 +47,12 @@ public sealed class LoggingAndRetentionTests
     public async Task Audit_entries_older_than_the_retention_are_removed_by_the_background_purge()
     {
         await using var destination = await TestDestination.StartAsync();
-        await using var silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        await using var silo = await TestSilo.StartAsync(new SiloSettings
         {
-            ["Relay:Destinations:billing:Address"] = destination.Url("/bill"),
             ["Relay:Audit:Retention"] = "00:00:02",
             ["Relay:Audit:PurgeInterval"] = "00:00:00.500",
-        });
+        }
+            .Destination("billing", destination.Url("/bill")));
 
         await silo.SendAsync(new { id = "old-1", destination = "billing", payload = "p" });
         var fresh = await silo.GetMessageAsync("old-1");

@@ -1,20 +1,8 @@
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
 /// <summary>The final notification: one per delivery reaching a final status after InRetry (or always, when asked).</summary>
-public sealed class NotificationTests : IAsyncLifetime
+public sealed class NotificationTests : RelayFixture
 {
-    private readonly RelayFixture _relay = new();
-
-    private TestSilo Silo => _relay.Silo;
-    private TestDestination Destination => _relay.Destination;
-
-    public Task InitializeAsync() => _relay.InitializeAsync();
-
-    public Task DisposeAsync() => _relay.DisposeAsync();
-
     private IReadOnlyList<JsonNode> NotificationsFor(string id) =>
         Destination.ReceivedAt("/notify").Select(r => JsonNode.Parse(r.Text)!).Where(n => (string?)n["id"] == id).ToList();
 

@@ -1,21 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
 /// <summary>Idempotency, topics, resubmit, discard: each per delivery, never re-sending what was delivered.</summary>
-public sealed class OperatorTests : IAsyncLifetime
+public sealed class OperatorTests : RelayFixture
 {
-    private readonly RelayFixture _relay = new();
-
-    private TestSilo Silo => _relay.Silo;
-    private TestDestination Destination => _relay.Destination;
-
-    public Task InitializeAsync() => _relay.InitializeAsync();
-
-    public Task DisposeAsync() => _relay.DisposeAsync();
-
     [Fact]
     public async Task The_same_id_with_the_same_content_answers_the_existing_state_and_sends_nothing_new()
     {

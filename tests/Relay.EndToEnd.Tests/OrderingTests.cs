@@ -1,22 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
 /// <summary>Messages of one ordering key to one destination go out strictly in the order accepted.</summary>
-public sealed class OrderingTests : IAsyncLifetime
+public sealed class OrderingTests : RelayFixture
 {
-    private readonly RelayFixture _relay = new();
-
-    private TestSilo Silo => _relay.Silo;
-    private TestDestination Destination => _relay.Destination;
-
-    public Task InitializeAsync() => _relay.InitializeAsync();
-
-    public Task DisposeAsync() => _relay.DisposeAsync();
-
     private IReadOnlyList<string> Arrived(string prefix) =>
         Destination.ReceivedAt("/silent").Select(r => r.Text).Where(t => t.StartsWith(prefix, StringComparison.Ordinal)).ToList();
 
@@ -129,7 +115,7 @@ public sealed class OrderingTests : IAsyncLifetime
 /// <summary>Ordering across a kill -9 of the silo process.</summary>
 public sealed class OrderingCrashTests : IAsyncLifetime
 {
-    private readonly string _workDir = Path.Combine(Path.GetTempPath(), "relay-ordering", Guid.NewGuid().ToString("N"));
+    private readonly string _workDir = TempFolder.Create("relay-ordering-");
     private TestDestination _destination = null!;
 
     public async Task InitializeAsync() => _destination = await TestDestination.StartAsync();
@@ -137,13 +123,7 @@ public sealed class OrderingCrashTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _destination.DisposeAsync();
-        try
-        {
-            Directory.Delete(_workDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TempFolder.Delete(_workDir);
     }
 
     [Fact]

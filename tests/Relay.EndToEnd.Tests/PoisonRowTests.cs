@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
-using Relay.Testing;
 
 namespace Relay.EndToEnd.Tests;
 
@@ -16,7 +12,7 @@ public sealed class PoisonRowTests : IAsyncLifetime
     private const int Stuck = 40;
     private const int Witnesses = 20;
 
-    private readonly string _workDir = Path.Combine(Path.GetTempPath(), "relay-poison", Guid.NewGuid().ToString("N"));
+    private readonly string _workDir = TempFolder.Create("relay-poison-");
     private TestDestination _destination = null!;
 
     public async Task InitializeAsync() => _destination = await TestDestination.StartAsync();
@@ -24,13 +20,7 @@ public sealed class PoisonRowTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _destination.DisposeAsync();
-        try
-        {
-            Directory.Delete(_workDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TempFolder.Delete(_workDir);
     }
 
     private string[] Args(bool withGoneAndHook) =>

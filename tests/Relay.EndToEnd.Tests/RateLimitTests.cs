@@ -1,6 +1,3 @@
-using System.Net;
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
 public sealed class RateLimitTests
@@ -9,12 +6,12 @@ public sealed class RateLimitTests
     public async Task MaxPerSecond_holds_for_first_attempts_and_retries_and_every_message_arrives()
     {
         await using var destination = await TestDestination.StartAsync();
-        await using var silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        await using var silo = await TestSilo.StartAsync(new SiloSettings
         {
-            ["Relay:Destinations:limited:Address"] = destination.Url("/limited"),
             ["Relay:Destinations:limited:MaxPerSecond"] = "20",
             ["Relay:Destinations:limited:SyncTimeout"] = "00:00:01",
-        });
+        }
+            .Destination("limited", destination.Url("/limited")));
         const int count = 80;
 
         var answers = await Task.WhenAll(Enumerable.Range(0, count).Select(i =>
@@ -38,12 +35,12 @@ public sealed class RateLimitTests
     {
         await using var destination = await TestDestination.StartAsync();
         destination.Answer("/narrow", new Reply(200, "ok", Delay: TimeSpan.FromMilliseconds(300)));
-        await using var silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        await using var silo = await TestSilo.StartAsync(new SiloSettings
         {
-            ["Relay:Destinations:narrow:Address"] = destination.Url("/narrow"),
             ["Relay:Destinations:narrow:MaxConcurrency"] = "3",
             ["Relay:Destinations:narrow:SyncTimeout"] = "00:00:02",
-        });
+        }
+            .Destination("narrow", destination.Url("/narrow")));
         const int count = 24;
 
         await Task.WhenAll(Enumerable.Range(0, count).Select(i => silo.SendAsync(new { id = $"narrow-{i}", destination = "narrow", payload = "p" })));

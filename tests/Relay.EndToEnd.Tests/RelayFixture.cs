@@ -1,53 +1,25 @@
-using Relay.Testing;
-
 namespace Relay.EndToEnd.Tests;
 
-/// <summary>A silo and a destination server with the configuration most tests share.</summary>
-public sealed class RelayFixture : IAsyncLifetime
+/// <summary>
+/// A silo and a destination server with the configuration most tests share: the base of the test classes that use it
+/// as it is (one silo per test), or a field of those that wrap it.
+/// </summary>
+public class RelayFixture : SiloFixture
 {
-    public TestDestination Destination { get; private set; } = null!;
-    public TestSilo Silo { get; private set; } = null!;
-
-    /// <summary>Extra settings of a test class.</summary>
-    public Dictionary<string, string?> Extra { get; } = [];
-
-    public async Task InitializeAsync()
+    protected override SiloSettings Configure() => new SiloSettings
     {
-        Destination = await TestDestination.StartAsync();
-        var settings = new Dictionary<string, string?>
-        {
-            ["Relay:Contracts:quick:MaxAttempts"] = "3",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-            ["Relay:Contracts:patient:MaxAttempts"] = "50",
-            ["Relay:Contracts:patient:Delay"] = "00:00:00.200",
-            ["Relay:Destinations:billing:Address"] = Destination.Url("/bill"),
-            ["Relay:Destinations:billing:Contract"] = "quick",
-            ["Relay:Destinations:billing:Notify"] = "callbacks",
-            ["Relay:Destinations:shipping:Address"] = Destination.Url("/ship"),
-            ["Relay:Destinations:shipping:Contract"] = "quick",
-            ["Relay:Destinations:shipping:Notify"] = "callbacks",
-            ["Relay:Destinations:always:Address"] = Destination.Url("/always"),
-            ["Relay:Destinations:always:Contract"] = "quick",
-            ["Relay:Destinations:always:Notify"] = "callbacks",
-            ["Relay:Destinations:always:NotifyOn"] = "Always",
-            ["Relay:Destinations:silent:Address"] = Destination.Url("/silent"),
-            ["Relay:Destinations:silent:Contract"] = "quick",
-            ["Relay:Destinations:callbacks:Address"] = Destination.Url("/notify"),
-            ["Relay:Destinations:callbacks:Contract"] = "patient",
-            ["Relay:Topics:order.created:0"] = "billing",
-            ["Relay:Topics:order.created:1"] = "shipping",
-        };
-        foreach (var (key, value) in Extra)
-        {
-            settings[key] = value;
-        }
-
-        Silo = await TestSilo.StartAsync(settings);
+        ["Relay:Destinations:billing:Notify"] = "callbacks",
+        ["Relay:Destinations:shipping:Notify"] = "callbacks",
+        ["Relay:Destinations:always:Notify"] = "callbacks",
+        ["Relay:Destinations:always:NotifyOn"] = "Always",
+        ["Relay:Topics:order.created:0"] = "billing",
+        ["Relay:Topics:order.created:1"] = "shipping",
     }
-
-    public async Task DisposeAsync()
-    {
-        await Silo.DisposeAsync();
-        await Destination.DisposeAsync();
-    }
+        .Contract("quick", 3)
+        .Contract("patient", 50)
+        .Destination("billing", Destination.Url("/bill"), "quick")
+        .Destination("shipping", Destination.Url("/ship"), "quick")
+        .Destination("always", Destination.Url("/always"), "quick")
+        .Destination("silent", Destination.Url("/silent"), "quick")
+        .Destination("callbacks", Destination.Url("/notify"), "patient");
 }

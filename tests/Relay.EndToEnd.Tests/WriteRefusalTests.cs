@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using Relay.Testing;
 
 namespace Relay.EndToEnd.Tests;
 

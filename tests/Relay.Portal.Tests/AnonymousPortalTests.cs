@@ -1,7 +1,3 @@
-using Microsoft.Playwright;
-using Relay.Testing;
-using static Microsoft.Playwright.Assertions;
-
 namespace Relay.Portal.Tests;
 
 /// <summary>A silo without keys (it listens on loopback only): the portal opens without sign-in, as the operator "anonymous".</summary>
@@ -17,12 +13,11 @@ public sealed class AnonymousPortalTests : IAsyncLifetime
         (_playwright, _browser) = await PortalBrowser.LaunchAsync();
         _destination = await TestDestination.StartAsync();
         _destination.AnswerAll(new Reply(400, "rejected"));
-        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        _silo = await TestSilo.StartAsync(new SiloSettings
         {
             ["Relay:Contracts:quick:MaxAttempts"] = "1",
-            ["Relay:Destinations:rejecting:Address"] = _destination.Url("/reject"),
-            ["Relay:Destinations:rejecting:Contract"] = "quick",
-        });
+        }
+            .Destination("rejecting", _destination.Url("/reject"), "quick"));
     }
 
     public async Task DisposeAsync()

@@ -1,8 +1,3 @@
-using System.Text.Json.Nodes;
-using Microsoft.Playwright;
-using Relay.Testing;
-using static Microsoft.Playwright.Assertions;
-
 namespace Relay.Portal.Tests;
 
 /// <summary>What an operator does in the portal, in a real browser against a real silo and destination.</summary>

@@ -1,7 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Microsoft.Playwright;
-using Relay.Testing;
 
 namespace Relay.Portal.Tests;
 
@@ -11,49 +8,44 @@ namespace Relay.Portal.Tests;
 /// test scripts otherwise), <c>rejecting</c> (always 400), <c>spare</c> (paused and resumed, never sent to); topic
 /// <c>orders</c> fans out to billing and shipping. Contract <c>quick</c>: one attempt, so a failure dead-letters at once.
 /// </summary>
-public sealed class PortalFixture : IAsyncLifetime
+public sealed class PortalFixture : SiloFixture
 {
     public const string OpsKey = "ops-key-5d0c7a91e2";
     public const string ShopKey = "shop-key-3b8f14c6aa";
 
     private IPlaywright? _playwright;
 
-    public TestDestination Destination { get; private set; } = null!;
-
-    public TestSilo Silo { get; private set; } = null!;
-
     public IBrowser Browser { get; private set; } = null!;
 
     public string BaseUrl => Silo.Client.BaseAddress!.ToString().TrimEnd('/');
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         // The browser first: without chromium the tests fail at once, saying so.
         (_playwright, Browser) = await PortalBrowser.LaunchAsync();
-        Destination = await TestDestination.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    protected override SiloSettings Configure()
+    {
         Destination.Answer("/reject", new Reply(400, "rejected"));
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        return new SiloSettings
         {
             ["Relay:Security:OperatorKeys:ops"] = OpsKey,
             ["Relay:Security:SenderKeys:shop"] = ShopKey,
-            ["Relay:Contracts:quick:MaxAttempts"] = "1",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-            ["Relay:Contracts:patient:MaxAttempts"] = "3",
-            ["Relay:Contracts:patient:Delay"] = "00:00:00.200",
-            ["Relay:Destinations:billing:Address"] = Destination.Url("/billing"),
-            ["Relay:Destinations:billing:Contract"] = "quick",
-            ["Relay:Destinations:shipping:Address"] = Destination.Url("/shipping"),
-            ["Relay:Destinations:shipping:Contract"] = "quick",
             ["Relay:Destinations:shipping:FailureThreshold"] = "50",
-            ["Relay:Destinations:rejecting:Address"] = Destination.Url("/reject"),
-            ["Relay:Destinations:rejecting:Contract"] = "quick",
-            ["Relay:Destinations:spare:Address"] = Destination.Url("/spare"),
             ["Relay:Topics:orders:0"] = "billing",
             ["Relay:Topics:orders:1"] = "shipping",
-        });
+        }
+            .Contract("quick", 1)
+            .Contract("patient", 3)
+            .Destination("billing", Destination.Url("/billing"), "quick")
+            .Destination("shipping", Destination.Url("/shipping"), "quick")
+            .Destination("rejecting", Destination.Url("/reject"), "quick")
+            .Destination("spare", Destination.Url("/spare"));
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         if (Browser is not null)
         {
@@ -61,15 +53,7 @@ public sealed class PortalFixture : IAsyncLifetime
         }
 
         _playwright?.Dispose();
-        if (Silo is not null)
-        {
-            await Silo.DisposeAsync();
-        }
-
-        if (Destination is not null)
-        {
-            await Destination.DisposeAsync();
-        }
+        await base.DisposeAsync();
     }
 
     /// <summary>A fresh browser context (no cookies) on the silo.</summary>

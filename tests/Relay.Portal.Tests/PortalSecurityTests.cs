@@ -1,7 +1,3 @@
-using Microsoft.Playwright;
-using Relay.Testing;
-using static Microsoft.Playwright.Assertions;
-
 namespace Relay.Portal.Tests;
 
 /// <summary>Who gets in, and what a hostile payload or a forged form can do (nothing).</summary>

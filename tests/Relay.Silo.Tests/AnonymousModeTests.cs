@@ -1,39 +1,21 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests;
 
 /// <summary>
 /// A silo without keys (loopback only, everyone on the machine an operator): a destination that accepts, one that
 /// rejects (so dead letters exist), and <c>spare</c> to pause.
 /// </summary>
-public sealed class AnonymousSilo : IAsyncLifetime
+public sealed class AnonymousSilo : SiloFixture
 {
-    public TestDestination Destination { get; private set; } = null!;
-
-    public TestSilo Silo { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override SiloSettings Configure()
     {
-        Destination = await TestDestination.StartAsync();
         Destination.Answer("/reject", new Reply(400, "no"));
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        return new SiloSettings
         {
             ["Relay:Contracts:once:MaxAttempts"] = "1",
-            ["Relay:Destinations:accepting:Address"] = Destination.Url("/accept"),
-            ["Relay:Destinations:rejecting:Address"] = Destination.Url("/reject"),
-            ["Relay:Destinations:rejecting:Contract"] = "once",
-            ["Relay:Destinations:spare:Address"] = Destination.Url("/spare"),
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Silo.DisposeAsync();
-        await Destination.DisposeAsync();
+        }
+            .Destination("accepting", Destination.Url("/accept"))
+            .Destination("rejecting", Destination.Url("/reject"), "once")
+            .Destination("spare", Destination.Url("/spare"));
     }
 }
 

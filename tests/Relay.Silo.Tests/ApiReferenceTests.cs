@@ -1,10 +1,7 @@
-using System.Net;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests;
 
@@ -21,13 +18,13 @@ public sealed class ReferencedSilo : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        Silo = await TestSilo.StartAsync(new SiloSettings
         {
             ["Relay:Security:SenderKeys:shop"] = SenderKey,
             ["Relay:Security:OperatorKeys:ops"] = OperatorKey,
             ["Relay:Samples:Enabled"] = "true",
-            ["Relay:Destinations:echo:Address"] = "http://127.0.0.1:9/samples/echo",
-        });
+        }
+            .Destination("echo", "http://127.0.0.1:9/samples/echo"));
         _client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Silo.Client.BaseAddress };
     }
 

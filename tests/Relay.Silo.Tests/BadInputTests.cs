@@ -1,8 +1,4 @@
-using System.Net;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests;
 
@@ -26,27 +22,25 @@ public sealed class BadInputSilo : IAsyncLifetime
     {
         Refused = await TestDestination.StartAsync();
         Accepted = await TestDestination.StartAsync();
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        Silo = await TestSilo.StartAsync(new SiloSettings
         {
             ["Relay:Limits:MaxPayloadBytes"] = MaxPayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Relay:Contracts:quick:MaxAttempts"] = "2",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-            ["Relay:Destinations:billing:Address"] = Refused.Url("/bill"),
-            ["Relay:Destinations:billing:Contract"] = "quick",
             ["Relay:Destinations:billing:Notify"] = "callbacks",
             ["Relay:Destinations:billing:NotifyOn"] = "Always",
-            ["Relay:Destinations:shipping:Address"] = Refused.Url("/ship"),
-            ["Relay:Destinations:callbacks:Address"] = Refused.Url("/notify"),
-            ["Relay:Destinations:edge:Address"] = Accepted.Url("/edge"),
             // Configured headers (one of them a key): they win, and a message that names one is refused.
-            ["Relay:Destinations:tenanted:Address"] = Refused.Url("/tenant"),
             ["Relay:Destinations:tenanted:Headers:X-Tenant"] = "acme",
             ["Relay:Destinations:tenanted:Headers:X-Api-Key"] = "destination-key",
             ["Relay:Topics:orders:0"] = "billing",
             ["Relay:Topics:orders:1"] = "shipping",
             ["Relay:Topics:tenants:0"] = "shipping",
             ["Relay:Topics:tenants:1"] = "tenanted",
-        });
+        }
+            .Contract("quick", 2)
+            .Destination("billing", Refused.Url("/bill"), "quick")
+            .Destination("shipping", Refused.Url("/ship"))
+            .Destination("callbacks", Refused.Url("/notify"))
+            .Destination("edge", Accepted.Url("/edge"))
+            .Destination("tenanted", Refused.Url("/tenant")));
     }
 
     public async Task DisposeAsync()

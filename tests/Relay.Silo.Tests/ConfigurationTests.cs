@@ -1,6 +1,3 @@
-using System.Net;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests;
 
 /// <summary>

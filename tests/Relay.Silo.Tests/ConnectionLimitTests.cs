@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests;
 

@@ -1,7 +1,4 @@
-using System.Net;
-using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests;
 

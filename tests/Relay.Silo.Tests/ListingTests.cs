@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests;
 
 /// <summary>
@@ -10,27 +5,26 @@ namespace Relay.Silo.Tests;
 /// <c>mixed</c> (ok delivers, bad dead-letters), list-5 ok, list-6 bad, list-7 ok. <c>ok</c> answers 200,
 /// <c>bad</c> answers 400 (non-retryable: dead-lettered at once).
 /// </summary>
-public sealed class ListingSilo : IAsyncLifetime
+public sealed class ListingSilo : SiloFixture
 {
     public static readonly string[] Sent = ["list-1", "list-2", "list-3", "list-4", "list-5", "list-6", "list-7"];
 
-    public TestDestination Destination { get; private set; } = null!;
-
-    public TestSilo Silo { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override SiloSettings Configure()
     {
-        Destination = await TestDestination.StartAsync();
         Destination.Answer("/ok", Reply.Ok());
         Destination.Answer("/bad", new Reply(400, "rejected"));
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        return new SiloSettings
         {
-            ["Relay:Destinations:ok:Address"] = Destination.Url("/ok"),
-            ["Relay:Destinations:bad:Address"] = Destination.Url("/bad"),
             ["Relay:Topics:mixed:0"] = "ok",
             ["Relay:Topics:mixed:1"] = "bad",
-        });
+        }
+            .Destination("ok", Destination.Url("/ok"))
+            .Destination("bad", Destination.Url("/bad"));
+    }
 
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
         (string Id, object Message, string Status)[] sends =
         [
             ("list-1", new { id = "list-1", destination = "ok", payload = "1" }, "Delivered"),
@@ -49,12 +43,6 @@ public sealed class ListingSilo : IAsyncLifetime
                 throw new InvalidOperationException($"Setup: {id} answered {(int)response.StatusCode} {body.ToJsonString()}, expected {status}.");
             }
         }
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Silo.DisposeAsync();
-        await Destination.DisposeAsync();
     }
 }
 

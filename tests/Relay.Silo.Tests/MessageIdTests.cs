@@ -1,36 +1,21 @@
-using System.Net;
-using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Relay.Core.Messages;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests;
 
 /// <summary>One silo with a destination that always answers 400 and a one-attempt contract: every send dead-letters at once.</summary>
-public sealed class MessageIdSilo : IAsyncLifetime
+public sealed class MessageIdSilo : SiloFixture
 {
-    public TestDestination Destination { get; private set; } = null!;
-
-    public TestSilo Silo { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override SiloSettings Configure()
     {
-        Destination = await TestDestination.StartAsync();
         Destination.AnswerAll(new Reply(400, "no"));
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        return new SiloSettings
         {
             ["Relay:Contracts:once:MaxAttempts"] = "1",
-            ["Relay:Destinations:rejecting:Address"] = Destination.Url("/reject"),
-            ["Relay:Destinations:rejecting:Contract"] = "once",
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Silo.DisposeAsync();
-        await Destination.DisposeAsync();
+        }
+            .Destination("rejecting", Destination.Url("/reject"), "once");
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Relay.Silo.Portal;
 
 namespace Relay.Silo.Tests;

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests;
 
 /// <summary>Asserts that an answer is an RFC 9457 problem a person can act on.</summary>

@@ -1,45 +1,29 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests;
 
 /// <summary>One silo holding a dead-lettered message (<c>dead-1</c>) and a delivered one (<c>done-1</c>).</summary>
-public sealed class OperatorSilo : IAsyncLifetime
+public sealed class OperatorSilo : SiloFixture
 {
-    public TestDestination Destination { get; private set; } = null!;
-
-    public TestSilo Silo { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override SiloSettings Configure()
     {
-        Destination = await TestDestination.StartAsync();
         Destination.Answer("/reject", new Reply(400, "no"));
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        return new SiloSettings
         {
             ["Relay:Limits:MaxPayloadBytes"] = "1024",
-            ["Relay:Contracts:quick:MaxAttempts"] = "2",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-            ["Relay:Destinations:rejecting:Address"] = Destination.Url("/reject"),
-            ["Relay:Destinations:rejecting:Contract"] = "quick",
-            ["Relay:Destinations:accepting:Address"] = Destination.Url("/accept"),
-            ["Relay:Destinations:accepting:Contract"] = "quick",
-        });
+        }
+            .Contract("quick", 2)
+            .Destination("rejecting", Destination.Url("/reject"), "quick")
+            .Destination("accepting", Destination.Url("/accept"), "quick");
+    }
 
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
         var (dead, deadBody) = await Silo.SendAndReadAsync(new { id = "dead-1", destination = "rejecting", payload = "x" });
         var (done, doneBody) = await Silo.SendAndReadAsync(new { id = "done-1", destination = "accepting", payload = "x" });
         if ((string?)deadBody["status"] != "DeadLettered" || (string?)doneBody["status"] != "Delivered")
         {
             throw new InvalidOperationException($"Setup failed: {(int)dead.StatusCode} {deadBody.ToJsonString()} / {(int)done.StatusCode} {doneBody.ToJsonString()}");
         }
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Silo.DisposeAsync();
-        await Destination.DisposeAsync();
     }
 }
 

@@ -1,10 +1,6 @@
-using System.Net;
+using Microsoft.Extensions.Logging;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
 using Relay.Silo.Security;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests;
 
@@ -12,42 +8,30 @@ namespace Relay.Silo.Tests;
 /// A silo with keys: two senders (<c>shop</c>, <c>other</c>) and an operator (<c>ops</c>); a destination that
 /// accepts and one that rejects (so dead letters exist to resubmit and discard).
 /// </summary>
-public sealed class KeyedSilo : IAsyncLifetime
+public sealed class KeyedSilo : SiloFixture
 {
     public const string ShopKey = "shop-key-6c1f0e2b";
     public const string OtherKey = "other-key-93aa71d4";
     public const string OpsKey = "ops-key-0f4b8e55";
 
-    public TestDestination Destination { get; private set; } = null!;
-
-    public TestSilo Silo { get; private set; } = null!;
-
     public CapturedLogs Logs { get; } = new();
 
-    public async Task InitializeAsync()
+    protected override ILoggerProvider SiloLogs => Logs;
+
+    protected override SiloSettings Configure()
     {
-        Destination = await TestDestination.StartAsync();
         Destination.Answer("/reject", new Reply(400, "no"));
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        return new SiloSettings
         {
             ["Relay:Security:SenderKeys:shop"] = ShopKey,
             ["Relay:Security:SenderKeys:other"] = OtherKey,
             ["Relay:Security:OperatorKeys:ops"] = OpsKey,
-            ["Relay:Contracts:quick:MaxAttempts"] = "1",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-            ["Relay:Destinations:accepting:Address"] = Destination.Url("/accept"),
-            ["Relay:Destinations:accepting:Contract"] = "quick",
-            ["Relay:Destinations:rejecting:Address"] = Destination.Url("/reject"),
-            ["Relay:Destinations:rejecting:Contract"] = "quick",
+        }
+            .Contract("quick", 1)
+            .Destination("accepting", Destination.Url("/accept"), "quick")
+            .Destination("rejecting", Destination.Url("/reject"), "quick")
             // Paused, resumed and switched by the endpoint tests; never sent to, so no other test waits on it.
-            ["Relay:Destinations:spare:Address"] = Destination.Url("/spare"),
-        }, logs: Logs);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Silo.DisposeAsync();
-        await Destination.DisposeAsync();
+            .Destination("spare", Destination.Url("/spare"));
     }
 
     public async Task<HttpResponseMessage> CallAsync(HttpMethod method, string path, string? key, object? body = null, bool bearer = false)

@@ -1,6 +1,3 @@
-using Orleans.Runtime;
-using Relay.Storage.Conformance;
-
 namespace Relay.Storage.AdoNet.Tests;
 
 /// <summary>The storage conformance suite on PostgreSQL: Relay's grain storage (group commit), the reminder table, Relay's store.</summary>

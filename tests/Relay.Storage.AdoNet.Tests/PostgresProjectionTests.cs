@@ -1,12 +1,6 @@
 using System.Text.Json;
-using Npgsql;
-using Orleans;
-using Orleans.Runtime;
-using Relay.Contracts;
 using Relay.Core.Messages;
-using Relay.Core.Storage;
 using Relay.Grains.Delivery;
-using Relay.Storage.Conformance;
 
 namespace Relay.Storage.AdoNet.Tests;
 

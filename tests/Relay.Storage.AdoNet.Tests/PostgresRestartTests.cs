@@ -1,8 +1,4 @@
-using Orleans;
-using Orleans.Runtime;
-using Relay.Contracts;
 using Relay.Grains.Delivery;
-using Relay.Testing;
 
 namespace Relay.Storage.AdoNet.Tests;
 

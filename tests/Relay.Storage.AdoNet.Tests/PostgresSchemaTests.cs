@@ -1,10 +1,5 @@
-using Npgsql;
-using Orleans;
-using Orleans.Runtime;
-using Relay.Contracts;
 using Relay.Grains.Delivery;
 using Relay.Storage.AdoNet.Schema;
-using Relay.Testing;
 
 namespace Relay.Storage.AdoNet.Tests;
 

@@ -1,16 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
-using Orleans;
 using Orleans.Configuration;
-using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
-using Relay.Core.Storage;
 using Relay.Grains;
 using Relay.Storage.AdoNet.Schema;
-using Relay.Storage.Conformance;
-using Relay.Testing;
 
 namespace Relay.Storage.AdoNet.Tests;
 

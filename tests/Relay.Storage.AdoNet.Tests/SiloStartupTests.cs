@@ -2,11 +2,9 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Relay.Storage.AdoNet.Schema;
-using Relay.Testing;
 
 namespace Relay.Storage.AdoNet.Tests;
 

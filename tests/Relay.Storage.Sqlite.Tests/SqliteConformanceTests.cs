@@ -1,6 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Orleans.Runtime;
-using Relay.Storage.Conformance;
 
 namespace Relay.Storage.Sqlite.Tests;
 

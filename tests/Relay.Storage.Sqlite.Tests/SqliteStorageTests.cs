@@ -1,13 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
-using Orleans;
 using Orleans.Providers;
-using Orleans.Runtime;
 using Orleans.Storage;
 using Relay.Contracts;
 using Relay.Core.Messages;
-using Relay.Core.Storage;
-using Relay.Storage.Conformance;
-using Relay.Storage.Sqlite;
 using Xunit.Abstractions;
 
 namespace Relay.Storage.Sqlite.Tests;
@@ -31,7 +26,7 @@ public sealed class SqliteStorageTests(ITestOutputHelper output) : IAsyncLifetim
 
     private string NewFolder()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "relay-storage-tests", Guid.NewGuid().ToString("N"));
+        var folder = TempFolder.Create("relay-sqlite-");
         _folders.Add(folder);
         return folder;
     }

@@ -1,11 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans;
 using Orleans.Serialization;
 using Orleans.Storage;
-using Relay.Core.Storage;
-using Relay.Storage.Conformance;
-using Relay.Storage.Sqlite;
 
 namespace Relay.Storage.Sqlite.Tests;
 
@@ -35,7 +31,7 @@ public sealed class SqliteTestHost : IAsyncDisposable
         Services.GetRequiredService<IOrderingQueueStore>());
 
     public static SqliteTestHost Create() =>
-        Open(Path.Combine(Path.GetTempPath(), "relay-storage-tests", Guid.NewGuid().ToString("N")), ownsFolder: true);
+        Open(TempFolder.Create("relay-sqlite-"), ownsFolder: true);
 
     /// <summary>Opens the database in <paramref name="folder"/> again; the caller deletes the folder.</summary>
     public static SqliteTestHost Open(string folder, bool ownsFolder = false)
@@ -63,14 +59,7 @@ public sealed class SqliteTestHost : IAsyncDisposable
     public static void DeleteFolder(string folder)
     {
         SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover in the temp folder is no reason to fail a test.
-        }
+        TempFolder.Delete(folder);
     }
 }
 

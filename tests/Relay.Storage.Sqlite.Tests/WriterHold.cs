@@ -1,4 +1,3 @@
-using Relay.Storage.Sqlite;
 using Relay.Storage.Sqlite.Writing;
 
 namespace Relay.Storage.Sqlite.Tests;

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Relay.Testing;
 
 /// <summary>
 /// A real, private PostgreSQL server for tests: its own data folder under the temp folder, listening on a free
-/// port of 127.0.0.1 only, trusting every local connection. Started from the server binaries installed on the
-/// machine (the newest under <c>/usr/lib/postgresql/*/bin</c>, or <c>RELAY_PG_BIN</c>); as root, the server
+/// port of 127.0.0.1 only, trusting every local connection. Started, stopped and initialized by the repository's
+/// one PostgreSQL starter, <c>scripts/postgres.sh</c> (copied next to the tests), from the server binaries installed
+/// on the machine (the newest under <c>/usr/lib/postgresql/*/bin</c>, or <c>RELAY_PG_BIN</c>); as root, the server
 /// runs as the <c>postgres</c> user, since PostgreSQL refuses to run as root.
 /// </summary>
 /// <remarks>
@@ -24,16 +24,16 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
     private static readonly Lazy<Task<PostgresServer>> SharedServer = new(StartSharedAsync);
 
+    private static readonly string Starter = Path.Combine(AppContext.BaseDirectory, "postgres.sh");
+
     private readonly string _bin;
-    private readonly bool _asServiceUser;
     private bool _icu;
     private int _disposed;
 
-    private PostgresServer(string folder, string bin, bool asServiceUser, int port)
+    private PostgresServer(string folder, string bin, int port)
     {
         Folder = folder;
         _bin = bin;
-        _asServiceUser = asServiceUser;
         Port = port;
     }
 
@@ -54,50 +54,18 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
     /// <summary>Initializes a new cluster in a temporary folder and starts it.</summary>
     public static async Task<PostgresServer> StartNewAsync()
     {
-        var bin = FindBinaries();
-        var asServiceUser = Environment.UserName == "root";
+        var bin = (await StarterAsync("bin")).Trim();
         await DeleteLeftoversAsync();
-        var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(folder);
-        Directory.CreateDirectory(Path.Combine(folder, "socket"));
-        PostgresServer? server = null;
+        var server = new PostgresServer(TempFolder.Create(FolderPrefix), bin, Ports.Free());
         try
         {
-            if (asServiceUser)
-            {
-                await RunAsync("chown", ["-R", $"{ServiceUser}:{ServiceUser}", folder], asUser: null);
-            }
-
-            var data = Path.Combine(folder, "data");
-            string[] initdb = ["-D", data, "-U", ServiceUser, "-E", "UTF8", "--locale=C", "--auth=trust", "--no-sync", "--no-instructions"];
-            await RunAsync(Path.Combine(bin, "initdb"), initdb, asServiceUser ? ServiceUser : null);
-
-            // Only the loopback address, only trust: the server is reachable from this machine alone.
-            await File.WriteAllTextAsync(Path.Combine(data, "pg_hba.conf"), """
-                local all all trust
-                host  all all 127.0.0.1/32 trust
-                """);
-            if (asServiceUser)
-            {
-                await RunAsync("chown", [$"{ServiceUser}:{ServiceUser}", Path.Combine(data, "pg_hba.conf")], asUser: null);
-            }
-
-            server = new PostgresServer(folder, bin, asServiceUser, Ports.Free());
             await server.StartAsync();
             server._icu = await server.HasIcuAsync();
             return server;
         }
         catch
         {
-            if (server is not null)
-            {
-                await server.DisposeAsync();
-            }
-            else
-            {
-                await DeleteFolderAsync(folder);
-            }
-
+            await server.DisposeAsync();
             throw;
         }
     }
@@ -123,33 +91,31 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
 
     /// <summary>Runs SQL through psql against <paramref name="database"/> and answers its unaligned output.</summary>
     public Task<string> PsqlAsync(string sql, string database = "postgres") =>
-        RunAsync(
+        TestProcess.RunCheckedAsync(
             Path.Combine(_bin, "psql"),
             ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", ServiceUser, "-d", database, "-c", sql],
-            asUser: null);
+            CommandTimeout,
+            environment: English);
 
-    /// <summary>Starts the server (again) on the same port and waits until it accepts connections.</summary>
+    /// <summary>
+    /// Starts the server (again) on the same port and waits until it accepts connections; the first start
+    /// initializes the cluster (without fsync at initdb: a test cluster need not survive a power cut).
+    /// </summary>
     public async Task StartAsync()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var options = string.Join(' ',
-            "-p", Port.ToString(CultureInfo.InvariantCulture),
-            "-k", Path.Combine(Folder, "socket"),
-            "-c", "listen_addresses=127.0.0.1",
-            "-c", "fsync=on",
-            "-c", "shared_buffers=32MB",
-            "-c", "max_connections=400",
-            "-c", "max_prepared_transactions=0");
         try
         {
-            await PgCtlAsync("start", "-w", "-t", "60", "-l", LogFile, "-o", options);
+            await StarterAsync(
+                "start", "--data", DataDirectory, "--port", Port.ToString(CultureInfo.InvariantCulture), "--log", LogFile,
+                "--socket", Path.Combine(Folder, "socket"), "--no-sync",
+                "--", "-c", "fsync=on", "-c", "shared_buffers=32MB", "-c", "max_connections=400", "-c", "max_prepared_transactions=0");
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
         {
             throw new InvalidOperationException($"PostgreSQL did not start; its log says:{Environment.NewLine}{ReadLogTail()}", exception);
         }
 
-        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         IsRunning = true;
     }
 
@@ -159,28 +125,8 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
     /// </summary>
     public async Task StopAsync(bool immediate = false)
     {
-        await PgCtlAsync("stop", "-w", "-t", "60", "-m", immediate ? "immediate" : "fast");
+        await StarterAsync(immediate ? ["stop", "--data", DataDirectory, "--immediate"] : ["stop", "--data", DataDirectory]);
         IsRunning = false;
-    }
-
-    private async Task WaitUntilReadyAsync(TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                await RunAsync(
-                    Path.Combine(_bin, "pg_isready"),
-                    ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", ServiceUser, "-d", "postgres", "-t", "5"],
-                    asUser: null);
-                return;
-            }
-            catch (InvalidOperationException) when (deadline.Elapsed < timeout)
-            {
-                await Task.Delay(50);
-            }
-        }
     }
 
     private async Task<bool> HasIcuAsync()
@@ -189,8 +135,16 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
         return int.TryParse(answer.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0;
     }
 
-    private Task<string> PgCtlAsync(params string[] arguments) =>
-        RunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", DataDirectory, .. arguments], _asServiceUser ? ServiceUser : null);
+    /// <summary>Runs scripts/postgres.sh; RELAY_PG_BIN is its PG_BIN.</summary>
+    private static Task<string> StarterAsync(params string[] arguments) =>
+        TestProcess.RunCheckedAsync(
+            "bash",
+            [Starter, .. arguments],
+            CommandTimeout,
+            environment: new Dictionary<string, string?>(English) { ["PG_BIN"] = Environment.GetEnvironmentVariable("RELAY_PG_BIN") });
+
+    /// <summary>The server's own messages in English.</summary>
+    private static IReadOnlyDictionary<string, string?> English { get; } = new Dictionary<string, string?> { ["LC_ALL"] = "C" };
 
     private string ReadLogTail()
     {
@@ -225,14 +179,13 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
             return;
         }
 
-        var pgCtl = Path.Combine(_bin, "pg_ctl");
-        var stop = _asServiceUser ? $"runuser -u {ServiceUser} -- '{pgCtl}'" : $"'{pgCtl}'";
+        // Not through TestProcess, which kills what it started when the test process exits: this one must outlive it.
         var start = new ProcessStartInfo("setsid")
         {
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        foreach (var argument in (string[])["/bin/sh", "-c", $"{stop} -D '{DataDirectory}' stop -m immediate -w -t 30 >/dev/null 2>&1; rm -rf '{Folder}'"])
+        foreach (var argument in (string[])["/bin/sh", "-c", $"bash '{Starter}' stop --data '{DataDirectory}' --immediate >/dev/null 2>&1; rm -rf '{Folder}'"])
         {
             start.ArgumentList.Add(argument);
         }
@@ -249,88 +202,6 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
         }
     }
 
-    private static string FindBinaries()
-    {
-        var configured = Environment.GetEnvironmentVariable("RELAY_PG_BIN");
-        if (!string.IsNullOrEmpty(configured))
-        {
-            return File.Exists(Path.Combine(configured, "postgres"))
-                ? configured
-                : throw new InvalidOperationException($"RELAY_PG_BIN is '{configured}', which has no 'postgres' binary.");
-        }
-
-        const string root = "/usr/lib/postgresql";
-        var newest = Directory.Exists(root)
-            ? Directory.GetDirectories(root)
-                .Select(dir => (Dir: dir, Version: double.TryParse(Path.GetFileName(dir), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : -1))
-                .Where(x => x.Version >= 0 && File.Exists(Path.Combine(x.Dir, "bin", "postgres")))
-                .OrderByDescending(x => x.Version)
-                .Select(x => Path.Combine(x.Dir, "bin"))
-                .FirstOrDefault()
-            : null;
-        return newest ?? throw new InvalidOperationException(
-            $"No PostgreSQL server binaries under {root}/*/bin: install them (Debian: apt-get install postgresql) or set RELAY_PG_BIN.");
-    }
-
-    /// <summary>Runs a program to its end (bounded by <see cref="CommandTimeout"/>); throws with its output when it fails.</summary>
-    private static async Task<string> RunAsync(string program, IReadOnlyList<string> arguments, string? asUser)
-    {
-        var start = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            // The server's own messages in English and its paths relative to nothing of ours.
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.Environment["LC_ALL"] = "C";
-        if (asUser is null)
-        {
-            start.FileName = program;
-        }
-        else
-        {
-            start.FileName = "runuser";
-            foreach (var argument in (string[])["-u", asUser, "--", program])
-            {
-                start.ArgumentList.Add(argument);
-            }
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(program)} did not finish within {CommandTimeout}.");
-        }
-
-        var text = await output;
-        if (process.ExitCode != 0)
-        {
-            var message = new StringBuilder()
-                .Append(Path.GetFileName(program)).Append(' ').Append(string.Join(' ', arguments))
-                .Append(" exited with ").Append(process.ExitCode).AppendLine(":")
-                .AppendLine(await error).Append(text);
-            throw new InvalidOperationException(message.ToString());
-        }
-
-        return text;
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -340,10 +211,7 @@ public sealed partial class PostgresServer : IAsyncDisposable, IDisposable
 
         try
         {
-            if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
-            {
-                await PgCtlAsync("stop", "-w", "-t", "30", "-m", "immediate");
-            }
+            await StopAsync(immediate: true);
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
         {

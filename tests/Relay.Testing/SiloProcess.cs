@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 
 namespace Relay.Testing;
@@ -11,13 +9,11 @@ namespace Relay.Testing;
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
-    private static readonly string ScratchRoot = Path.Combine(Path.GetTempPath(), "relay-silo-process");
+    private const string ScratchPrefix = "relay-silo-";
 
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _stdout = new();
-    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly TestProcess _process;
 
-    private SiloProcess(Process process, string workingDirectory, int httpPort)
+    private SiloProcess(TestProcess process, string workingDirectory, int httpPort)
     {
         _process = process;
         WorkingDirectory = workingDirectory;
@@ -31,17 +27,12 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public string StandardError => string.Join(Environment.NewLine, _stderr);
+    public string StandardError => _process.StandardError;
 
-    public string StandardOutput => string.Join(Environment.NewLine, _stdout);
+    public string StandardOutput => _process.StandardOutput;
 
     /// <summary>A fresh working folder, removed when the process is disposed; write files into it before <see cref="Start"/>.</summary>
-    public static string NewWorkingDirectory()
-    {
-        var path = Path.Combine(ScratchRoot, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return path;
-    }
+    public static string NewWorkingDirectory() => TempFolder.Create(ScratchPrefix);
 
     public static SiloProcess Start(string workingDirectory, params string[] args)
     {
@@ -53,40 +44,22 @@ public sealed class SiloProcess : IAsyncDisposable
 
         Directory.CreateDirectory(workingDirectory);
         var httpPort = Ports.Free();
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(silo);
-        foreach (var arg in new[]
-                 {
-                     $"--urls=http://127.0.0.1:{httpPort}",
-                     $"--Relay:Cluster:SiloPort={Ports.Free()}",
-                     $"--Relay:Cluster:GatewayPort={Ports.Free()}",
-                     $"--Relay:Storage:DataPath={Path.Combine(workingDirectory, "data")}",
-                 }.Concat(args))
-        {
-            start.ArgumentList.Add(arg);
-        }
+        string[] arguments =
+        [
+            silo,
+            $"--urls=http://127.0.0.1:{httpPort}",
+            $"--Relay:Cluster:SiloPort={Ports.Free()}",
+            $"--Relay:Cluster:GatewayPort={Ports.Free()}",
+            $"--Relay:Storage:DataPath={Path.Combine(workingDirectory, "data")}",
+            .. args,
+        ];
 
         // Only what the test passes configures the silo.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase)
-                     || k.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        var process = new Process { StartInfo = start };
-        var result = new SiloProcess(process, workingDirectory, httpPort);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) result._stdout.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) result._stderr.Enqueue(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return result;
+        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(k => k, string? (_) => null);
+        var process = TestProcess.Start(DotnetHost(), arguments, workingDirectory, environment, "the silo");
+        return new SiloProcess(process, workingDirectory, httpPort);
     }
 
     /// <summary>Starts the silo and waits until its <c>/health</c> answers 200.</summary>
@@ -133,16 +106,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public async Task<HttpResponseMessage> GetAsync(string path) => await Client.GetAsync(path);
 
     /// <summary>kill -9: no shutdown, no flush, nothing.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _process.WaitForExitAsync(deadline.Token);
-    }
+    public Task KillAsync() => _process.KillAsync();
 
     private async Task<Outcome> ProbeAsync()
     {
@@ -166,29 +130,14 @@ public sealed class SiloProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        try
+        await _process.DisposeAsync();
+        if (Path.GetFileName(WorkingDirectory).StartsWith(ScratchPrefix, StringComparison.Ordinal))
         {
-            await KillAsync();
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-
-        if (WorkingDirectory.StartsWith(ScratchRoot, StringComparison.Ordinal))
-        {
-            try
-            {
-                Directory.Delete(WorkingDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Left to the OS's temp cleaning.
-            }
+            TempFolder.Delete(WorkingDirectory);
         }
     }
 
-    public override string ToString() => $"stderr:{Environment.NewLine}{StandardError}{Environment.NewLine}stdout (end):{Environment.NewLine}{string.Join(Environment.NewLine, _stdout.TakeLast(20))}";
+    public override string ToString() => _process.ToString();
 
     private static string DotnetHost()
     {

@@ -1,13 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Relay.Silo.Hosting;
 
 namespace Relay.Testing;
@@ -40,7 +34,7 @@ public sealed class TestSilo : IAsyncDisposable
     public static async Task<TestSilo> StartAsync(IDictionary<string, string?> settings, string? dataPath = null, ILoggerProvider? logs = null,
         string urls = "http://127.0.0.1:0")
     {
-        dataPath ??= Path.Combine(Path.GetTempPath(), "relay-tests", Guid.NewGuid().ToString("N"));
+        dataPath ??= TempFolder.Create("relay-tests-");
         Directory.CreateDirectory(dataPath);
         var all = new Dictionary<string, string?>
         {
@@ -136,13 +130,7 @@ public sealed class TestSilo : IAsyncDisposable
             await _app.DisposeAsync();
         }
 
-        try
-        {
-            Directory.Delete(DataPath, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still held by a dying thread: the temp folder is cleaned by the OS later.
-        }
+        // A file still held by a dying thread is left to the OS's cleaning of the temp folder.
+        TempFolder.Delete(DataPath);
     }
 }

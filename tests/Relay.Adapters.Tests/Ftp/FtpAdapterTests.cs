@@ -1,12 +1,5 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using Microsoft.Extensions.Options;
 using Relay.Adapters.Ftp;
-using Relay.Adapters.Tests.Servers;
-using Relay.Contracts;
-using Relay.Core.Options;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Ftp;
 

@@ -1,8 +1,4 @@
-using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
-using Relay.Adapters.Tests.Servers;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Ftp;
 
@@ -16,26 +12,23 @@ public sealed class FtpDeliveryTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await FtpTestServer.StartAsync();
-        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        _silo = await TestSilo.StartAsync(new SiloSettings
         {
-            ["Relay:Contracts:quick:MaxAttempts"] = "20",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
             ["Relay:Destinations:files:Protocol"] = "Ftp",
             // A bound, not a wait: the first call of a class (native library load, TLS) can be slow on a busy machine.
             ["Relay:Destinations:files:SyncTimeout"] = "00:00:10",
-            ["Relay:Destinations:files:Address"] = _server.Url("inbox"),
             ["Relay:Destinations:files:Username"] = FtpTestServer.User,
             ["Relay:Destinations:files:Password"] = FtpTestServer.Password,
             ["Relay:Destinations:files:FileName"] = "order-{id}.json",
-            ["Relay:Destinations:files:Contract"] = "quick",
             ["Relay:Destinations:locked:Protocol"] = "Ftp",
             // A bound, not a wait: the first call of a class (native library load, TLS) can be slow on a busy machine.
             ["Relay:Destinations:locked:SyncTimeout"] = "00:00:10",
-            ["Relay:Destinations:locked:Address"] = _server.Url("readonly"),
             ["Relay:Destinations:locked:Username"] = FtpTestServer.User,
             ["Relay:Destinations:locked:Password"] = FtpTestServer.Password,
-            ["Relay:Destinations:locked:Contract"] = "quick",
-        }, logs: _logs);
+        }
+            .Contract("quick", 20)
+            .Destination("files", _server.Url("inbox"), "quick")
+            .Destination("locked", _server.Url("readonly"), "quick"), logs: _logs);
     }
 
     public async Task DisposeAsync()

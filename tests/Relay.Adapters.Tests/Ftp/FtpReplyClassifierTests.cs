@@ -1,5 +1,4 @@
 using Relay.Adapters.Ftp;
-using Relay.Contracts;
 
 namespace Relay.Adapters.Tests.Ftp;
 

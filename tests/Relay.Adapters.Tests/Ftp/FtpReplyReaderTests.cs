@@ -1,4 +1,3 @@
-using System.Text;
 using Relay.Adapters.Ftp;
 
 namespace Relay.Adapters.Tests.Ftp;

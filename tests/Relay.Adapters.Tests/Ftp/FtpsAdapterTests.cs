@@ -1,10 +1,4 @@
-using System.Text;
-using Microsoft.Extensions.Options;
 using Relay.Adapters.Ftp;
-using Relay.Adapters.Tests.Servers;
-using Relay.Contracts;
-using Relay.Core.Options;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Ftp;
 

@@ -1,9 +1,5 @@
-using Microsoft.Extensions.Options;
 using Relay.Adapters.Http;
 using Relay.Adapters.Soap;
-using Relay.Contracts;
-using Relay.Core.Options;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Http;
 

@@ -1,9 +1,4 @@
-using System.Text;
-using Microsoft.Extensions.Options;
 using Relay.Adapters.Http;
-using Relay.Adapters.Tests.Servers;
-using Relay.Contracts;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Http;
 

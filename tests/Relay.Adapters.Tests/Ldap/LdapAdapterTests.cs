@@ -1,9 +1,5 @@
 using Relay.Adapters.Ldap;
-using Relay.Adapters.Tests.Servers;
-using Relay.Contracts;
 using Relay.Core.Delivery;
-using Relay.Core.Options;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Ldap;
 

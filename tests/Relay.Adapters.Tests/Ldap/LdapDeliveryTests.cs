@@ -1,7 +1,3 @@
-using System.Net;
-using Relay.Adapters.Tests.Servers;
-using Relay.Testing;
-
 namespace Relay.Adapters.Tests.Ldap;
 
 /// <summary>Messages to an LDAP destination through a real silo, to a real slapd.</summary>
@@ -15,18 +11,16 @@ public sealed class LdapDeliveryTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await LdapTestServer.StartAsync();
-        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        _silo = await TestSilo.StartAsync(new SiloSettings
         {
-            ["Relay:Contracts:quick:MaxAttempts"] = "20",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
             ["Relay:Destinations:directory:Protocol"] = "Ldap",
             // A bound, not a wait: the first call of a class (native library load, TLS) can be slow on a busy machine.
             ["Relay:Destinations:directory:SyncTimeout"] = "00:00:10",
-            ["Relay:Destinations:directory:Address"] = _server.Address,
             ["Relay:Destinations:directory:BindDn"] = LdapTestServer.RootDn,
             ["Relay:Destinations:directory:Password"] = LdapTestServer.Password,
-            ["Relay:Destinations:directory:Contract"] = "quick",
-        }, logs: _logs);
+        }
+            .Contract("quick", 20)
+            .Destination("directory", _server.Address, "quick"), logs: _logs);
     }
 
     public async Task DisposeAsync()

@@ -1,4 +1,3 @@
-using System.Text;
 using Relay.Adapters.Ldap;
 
 namespace Relay.Adapters.Tests.Ldap;

@@ -1,5 +1,4 @@
 using Relay.Adapters.Ldap;
-using Relay.Contracts;
 
 namespace Relay.Adapters.Tests.Ldap;
 

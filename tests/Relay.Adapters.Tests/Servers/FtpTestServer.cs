@@ -1,6 +1,3 @@
-using System.Globalization;
-using Relay.Testing;
-
 namespace Relay.Adapters.Tests.Servers;
 
 /// <summary>

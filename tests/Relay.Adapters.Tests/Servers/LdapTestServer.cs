@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Relay.Testing;
-
 namespace Relay.Adapters.Tests.Servers;
 
 /// <summary>
@@ -102,30 +97,12 @@ internal sealed class LdapTestServer : IAsyncDisposable
 
     private static string Normalize(string dn) => dn.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
 
-    private static async Task<string> RunAsync(string tool, params string[] arguments)
+    private static Task<string> RunAsync(string tool, params string[] arguments)
     {
         var path = Path.Combine(Sbin, tool);
-        if (!File.Exists(path))
-        {
-            throw new InvalidOperationException($"{path} is missing: {Hint}");
-        }
-
-        var start = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{tool} failed ({process.ExitCode}): {await error}");
-        }
-
-        return await output;
+        return File.Exists(path)
+            ? TestProcess.RunCheckedAsync(path, arguments, TimeSpan.FromSeconds(30))
+            : throw new InvalidOperationException($"{path} is missing: {Hint}");
     }
 
     public async ValueTask DisposeAsync()

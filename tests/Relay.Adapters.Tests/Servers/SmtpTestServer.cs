@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
 using MimeKit;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Servers;
 

@@ -1,12 +1,6 @@
-using System.Text;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using MimeKit;
 using Relay.Adapters.Smtp;
-using Relay.Adapters.Tests.Servers;
-using Relay.Contracts;
-using Relay.Core.Options;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Smtp;
 

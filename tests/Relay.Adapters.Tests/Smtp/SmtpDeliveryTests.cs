@@ -1,7 +1,3 @@
-using System.Net;
-using Relay.Adapters.Tests.Servers;
-using Relay.Testing;
-
 namespace Relay.Adapters.Tests.Smtp;
 
 /// <summary>Messages to an SMTP destination through a real silo, to a real SMTP server.</summary>
@@ -14,11 +10,8 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await SmtpTestServer.StartAsync();
-        var settings = new Dictionary<string, string?>
-        {
-            ["Relay:Contracts:quick:MaxAttempts"] = "20",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-        };
+        var settings = new SiloSettings()
+            .Contract("quick", 20);
         void Mail(string name, params string[] to)
         {
             settings[$"Relay:Destinations:{name}:Protocol"] = "Smtp";

@@ -1,5 +1,4 @@
 using Relay.Adapters.Smtp;
-using Relay.Contracts;
 
 namespace Relay.Adapters.Tests.Smtp;
 

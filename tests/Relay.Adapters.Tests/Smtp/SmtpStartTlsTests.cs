@@ -1,9 +1,4 @@
-using Microsoft.Extensions.Options;
 using Relay.Adapters.Smtp;
-using Relay.Adapters.Tests.Servers;
-using Relay.Contracts;
-using Relay.Core.Options;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Smtp;
 

@@ -1,7 +1,5 @@
-using System.Text;
 using System.Xml.Linq;
 using Relay.Adapters.Soap;
-using Relay.Contracts;
 
 namespace Relay.Adapters.Tests.Soap;
 

@@ -1,10 +1,6 @@
-using System.Net;
 using System.ServiceModel;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using Relay.Adapters.Tests.Servers;
-using Relay.Contracts;
-using Relay.Testing;
 
 namespace Relay.Adapters.Tests.Soap;
 
@@ -24,11 +20,8 @@ public sealed class SoapDestinationFixture : IAsyncLifetime
         Billing = await BillingService.StartAsync();
         SecureBilling = await BillingService.StartAsync("relay", Password);
         Raw = await TestDestination.StartAsync();
-        var settings = new Dictionary<string, string?>
-        {
-            ["Relay:Contracts:quick:MaxAttempts"] = "3",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-        };
+        var settings = new SiloSettings()
+            .Contract("quick", 3);
         void Soap(string name, string address, string? action = null, string? version = null)
         {
             settings[$"Relay:Destinations:{name}:Protocol"] = "Soap";

@@ -1,4 +1,3 @@
-using Relay.Contracts;
 using Relay.Core.Delivery;
 
 namespace Relay.Core.Tests.Delivery;

@@ -1,7 +1,3 @@
-using System.Text;
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Relay.Core.Delivery;
 
 namespace Relay.Core.Tests.Delivery;

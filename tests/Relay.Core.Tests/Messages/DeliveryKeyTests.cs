@@ -1,8 +1,3 @@
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Relay.Core.Messages;
-
 namespace Relay.Core.Tests.Messages;
 
 public class DeliveryKeyTests

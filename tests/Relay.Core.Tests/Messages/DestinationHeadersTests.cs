@@ -1,7 +1,3 @@
-using Relay.Contracts;
-using Relay.Core.Messages;
-using Relay.Core.Options;
-
 namespace Relay.Core.Tests.Messages;
 
 /// <summary>A destination's configured headers, and its credentials, are its own: the rule, and its use at acceptance.</summary>

@@ -1,8 +1,3 @@
-using System.Text;
-using Relay.Contracts;
-using Relay.Core.Messages;
-using Relay.Core.Options;
-
 namespace Relay.Core.Tests.Messages;
 
 public class MessageValidatorTests

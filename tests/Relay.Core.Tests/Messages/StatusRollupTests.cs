@@ -1,5 +1,3 @@
-using Relay.Contracts;
-using Relay.Core.Messages;
 using static Relay.Contracts.DeliveryStatus;
 
 namespace Relay.Core.Tests.Messages;

@@ -1,5 +1,3 @@
-using Relay.Core.Options;
-
 namespace Relay.Core.Tests.Options;
 
 public class RelayOptionsValidatorTests

@@ -1,7 +1,3 @@
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Relay.Core.Messages;
 using Relay.Core.Retry;
 
 namespace Relay.Core.Tests.Retry;

@@ -1,48 +1,33 @@
 using System.ServiceModel;
-using Relay.Contracts;
-using Relay.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Relay.Silo.Tests.Soap;
 
 /// <summary>A real silo with HTTP destinations on a <see cref="TestDestination"/>, and WCF clients for its <c>/Messaging.svc</c>.</summary>
-public sealed class FrontDoorFixture : IAsyncLifetime
+public sealed class FrontDoorFixture : SiloFixture
 {
     /// <summary>Small, so that the size limits are quick to reach: the envelope limit is 4/3 of it plus 256 KiB.</summary>
     public const int MaxPayloadBytes = 4096;
-
-    public TestDestination Destination { get; private set; } = null!;
-    public TestSilo Silo { get; private set; } = null!;
 
     /// <summary>Every line the silo logs, at every level.</summary>
     public CapturedLogs Logs { get; } = new();
 
     public Uri ServiceUrl => new(Silo.Client.BaseAddress!, "/Messaging.svc");
 
-    public async Task InitializeAsync()
-    {
-        Destination = await TestDestination.StartAsync();
-        Silo = await TestSilo.StartAsync(new Dictionary<string, string?>
-        {
-            ["Relay:Limits:MaxPayloadBytes"] = MaxPayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Relay:Contracts:quick:MaxAttempts"] = "3",
-            ["Relay:Contracts:quick:Delay"] = "00:00:00.200",
-            ["Relay:Destinations:billing:Address"] = Destination.Url("/bill"),
-            ["Relay:Destinations:billing:Contract"] = "quick",
-            ["Relay:Destinations:shipping:Address"] = Destination.Url("/ship"),
-            ["Relay:Destinations:shipping:Contract"] = "quick",
-            ["Relay:Destinations:long:Address"] = Destination.Url("/long"),
-            ["Relay:Destinations:tenanted:Address"] = Destination.Url("/tenant"),
-            ["Relay:Destinations:tenanted:Headers:X-Tenant"] = "acme",
-            ["Relay:Topics:order.created:0"] = "billing",
-            ["Relay:Topics:order.created:1"] = "shipping",
-        }, logs: Logs);
-    }
+    protected override ILoggerProvider SiloLogs => Logs;
 
-    public async Task DisposeAsync()
+    protected override SiloSettings Configure() => new SiloSettings
     {
-        await Silo.DisposeAsync();
-        await Destination.DisposeAsync();
+        ["Relay:Limits:MaxPayloadBytes"] = MaxPayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Relay:Destinations:tenanted:Headers:X-Tenant"] = "acme",
+        ["Relay:Topics:order.created:0"] = "billing",
+        ["Relay:Topics:order.created:1"] = "shipping",
     }
+        .Contract("quick", 3)
+        .Destination("billing", Destination.Url("/bill"), "quick")
+        .Destination("shipping", Destination.Url("/ship"), "quick")
+        .Destination("long", Destination.Url("/long"))
+        .Destination("tenanted", Destination.Url("/tenant"));
 
     /// <summary>A stock WCF client: <see cref="ChannelFactory{TChannel}"/> over <see cref="BasicHttpBinding"/>, nothing else.</summary>
     public WcfClient Connect() => new(ServiceUrl);

@@ -1,7 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests.Soap;
 

@@ -1,8 +1,5 @@
-using System.Net;
 using System.ServiceModel;
 using System.Xml;
-using Relay.Contracts;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests.Soap;
 

@@ -1,6 +1,4 @@
 using System.ServiceModel;
-using Relay.Contracts;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests.Soap;
 
@@ -17,13 +15,13 @@ public sealed class WcfKeyTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _destination = await TestDestination.StartAsync();
-        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        _silo = await TestSilo.StartAsync(new SiloSettings
         {
             ["Relay:Security:SenderKeys:erp"] = SenderKey,
             ["Relay:Security:SenderKeys:crm"] = OtherKey,
             ["Relay:Security:OperatorKeys:ops"] = "soap-ops-77c0",
-            ["Relay:Destinations:billing:Address"] = _destination.Url("/bill"),
-        });
+        }
+            .Destination("billing", _destination.Url("/bill")));
     }
 
     public async Task DisposeAsync()

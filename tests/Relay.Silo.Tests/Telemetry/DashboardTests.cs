@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests.Telemetry;
 
 /// <summary>The Orleans Dashboard at /dashboard: operators only, its data calls included.</summary>

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Relay.Contracts;
 using Relay.Core.Telemetry;
-using Relay.Testing;
 
 namespace Relay.Silo.Tests.Telemetry;
 
@@ -12,10 +10,8 @@ public sealed class HotPathCostTests
     [Fact]
     public async Task Recording_a_messages_metrics_allocates_nothing()
     {
-        await using var silo = await TestSilo.StartAsync(new Dictionary<string, string?>
-        {
-            ["Relay:Destinations:cost:Address"] = "http://127.0.0.1:9/never",
-        });
+        await using var silo = await TestSilo.StartAsync(new SiloSettings()
+            .Destination("cost", "http://127.0.0.1:9/never"));
         var metrics = silo.Services.GetRequiredService<RelayMetrics>();
         // Make /metrics collect once, so that the exporter is attached as in production.
         (await silo.Client.GetAsync("/metrics")).EnsureSuccessStatusCode();

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests.Telemetry;
 
 /// <summary>
@@ -18,12 +13,12 @@ public sealed class MetricsAccessTests
 
     private static Task<TestSilo> StartAsync(params (string Key, string Value)[] metrics)
     {
-        var settings = new Dictionary<string, string?>
+        var settings = new SiloSettings
         {
             ["Relay:Security:OperatorKeys:ops"] = OpsKey,
             ["Relay:Security:SenderKeys:shop"] = ShopKey,
-            ["Relay:Destinations:accepting:Address"] = "http://127.0.0.1:1/",
-        };
+        }
+            .Destination("accepting", "http://127.0.0.1:1/");
         foreach (var (key, value) in metrics)
         {
             settings[key] = value;

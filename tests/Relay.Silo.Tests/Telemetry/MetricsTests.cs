@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests.Telemetry;
 
 /// <summary>GET /metrics on a real silo, against real destinations: Relay's own figures move as messages go.</summary>
@@ -21,21 +17,16 @@ public sealed class MetricsTests : IAsyncLifetime
         _destination.Script("/flaky", Reply.Status503);
         _destination.Answer("/dead", new Reply(400, "no such customer"));
         _destination.Answer("/stuck", Reply.Status503);
-        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        _silo = await TestSilo.StartAsync(new SiloSettings
         {
-            ["Relay:Contracts:twice:MaxAttempts"] = "3",
-            ["Relay:Contracts:twice:Delay"] = "00:00:00.200",
-            ["Relay:Contracts:later:MaxAttempts"] = "5",
-            ["Relay:Contracts:later:Delay"] = "01:00:00",
-            ["Relay:Destinations:m-ok:Address"] = _destination.Url("/ok"),
-            ["Relay:Destinations:m-flaky:Address"] = _destination.Url("/flaky"),
-            ["Relay:Destinations:m-flaky:Contract"] = "twice",
-            ["Relay:Destinations:m-dead:Address"] = _destination.Url("/dead"),
-            ["Relay:Destinations:m-dead:Contract"] = "twice",
-            ["Relay:Destinations:m-stuck:Address"] = _destination.Url("/stuck"),
-            ["Relay:Destinations:m-stuck:Contract"] = "later",
             ["Relay:Telemetry:DeliveryCountsRefresh"] = "00:00:00.100",
-        });
+        }
+            .Contract("twice", 3)
+            .Contract("later", 5, "01:00:00")
+            .Destination("m-ok", _destination.Url("/ok"))
+            .Destination("m-flaky", _destination.Url("/flaky"), "twice")
+            .Destination("m-dead", _destination.Url("/dead"), "twice")
+            .Destination("m-stuck", _destination.Url("/stuck"), "later"));
     }
 
     public async Task DisposeAsync()

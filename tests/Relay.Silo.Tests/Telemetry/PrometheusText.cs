@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Relay.Silo.Tests.Telemetry;
 
 /// <summary>One sample of a scrape: <c>name{label="value",...} 12.5</c>.</summary>

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using Relay.Testing;
-
 namespace Relay.Silo.Tests.Telemetry;
 
 /// <summary>
