@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Relay.Testing;
 
 namespace Relay.Bench.Tests;
 
@@ -12,27 +11,26 @@ public sealed class FuzzTests : IAsyncLifetime
 {
     private const string SenderKey = "fuzz-sender-key-0123456789";
     private const string OperatorKey = "fuzz-operator-key-0123456789";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "relay-bench-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _folder = TempFolder.Create("relay-fuzz-");
     private readonly CapturedLogs _logs = new();
     private readonly int _sinkPort = Ports.Free();
     private TestSilo _silo = null!;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_folder);
-        _silo = await TestSilo.StartAsync(new Dictionary<string, string?>
+        _silo = await TestSilo.StartAsync(new SiloSettings
         {
             ["Relay:Security:SenderKeys:fuzz"] = SenderKey,
             ["Relay:Security:OperatorKeys:ops"] = OperatorKey,
-            ["Relay:Destinations:fz:Address"] = $"http://127.0.0.1:{_sinkPort}/ok",
-            ["Relay:Destinations:fzdead:Address"] = $"http://127.0.0.1:{_sinkPort}/dead",
-        }, logs: _logs);
+        }
+            .Destination("fz", $"http://127.0.0.1:{_sinkPort}/ok")
+            .Destination("fzdead", $"http://127.0.0.1:{_sinkPort}/dead"), logs: _logs);
     }
 
     public async Task DisposeAsync()
     {
         await _silo.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
+        TempFolder.Delete(_folder);
     }
 
     [Fact]
