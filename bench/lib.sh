@@ -1,7 +1,6 @@
-# Shell helpers the benchmark scripts share (sourced by run.sh and memory.sh): running as PostgreSQL's user, ports,
-# and CPU seconds read from /proc. CPU_DECIMALS (default 2) sets how the CPU figures are printed.
+# Shell helpers the benchmark scripts share (sourced by run.sh and memory.sh): ports and CPU seconds read from /proc
+# (PostgreSQL itself is started and stopped by scripts/postgres.sh). CPU_DECIMALS (default 2) sets how the CPU figures are printed.
 
-as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # CPU seconds (user + system) of one process; 'comm' may hold spaces, so fields are counted after its ')'.
