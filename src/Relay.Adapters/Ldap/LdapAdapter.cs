@@ -2,6 +2,7 @@ using System.DirectoryServices.Protocols;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Relay.Contracts;
 using Relay.Core.Delivery;
 using Relay.Core.Options;
@@ -11,30 +12,38 @@ namespace Relay.Adapters.Ldap;
 /// <summary>
 /// Delivers to LDAP directories (System.DirectoryServices.Protocols, over libldap on Linux): the payload is a JSON
 /// description of one add, modify or delete of an entry (<see cref="LdapOperation"/>), applied after a simple bind
-/// as <c>BindDn</c> (anonymous without one). The audit records the result code (0 for success) and the server's
-/// message. A payload that is no such description dead-letters at once, so an operator can mend and resubmit it.
+/// as <c>BindDn</c> (anonymous without one). The entry must lie within the base DN of the destination's address
+/// (<c>ldap://host/ou=people,dc=example,dc=com</c>): the payload names the DN, and a sender must not reach the rest of
+/// the directory with the destination's credentials. <c>ldaps://</c> speaks TLS from the start, <c>UseTls</c> sends
+/// StartTLS before the bind; <c>TrustedCaPath</c> names a CA (PEM) to trust for that destination's server. The audit
+/// records the result code (0 for success) and the server's message. A payload that is no such description, or an
+/// entry outside the base DN, dead-letters at once, so an operator can mend and resubmit it.
 /// </summary>
 /// <remarks>
-/// The library's calls block; each attempt runs on a thread-pool thread and is awaited for at most its timeout. A
-/// call still blocked then (a server that accepts and never answers) is left to the library's own time limits, set
-/// to the same timeout, and the connection is disposed once it returns, never while it is in use.
+/// The library's calls block; they run on the adapter's own threads (<see cref="LdapCallQueue"/>,
+/// <see cref="LdapAdapterOptions.MaxConcurrentCalls"/>), never on the thread pool, each with libldap's own time limits
+/// set to the attempt's timeout (<see cref="LibLdap"/>), and each attempt with its own connection, disposed by the
+/// thread that used it.
 /// </remarks>
-public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOptions>
+public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOptions>, IDisposable
 {
     private readonly ILogger<LdapAdapter> _logger;
+    private readonly LdapCallQueue _calls;
+    private readonly LdapTrustedCa _trustedCa = new();
 
-    public LdapAdapter(ILogger<LdapAdapter> logger)
+    public LdapAdapter(IOptions<LdapAdapterOptions> options, ILogger<LdapAdapter> logger)
     {
         _logger = logger;
+        _calls = new LdapCallQueue(options.Value.MaxConcurrentCalls);
     }
 
     public string Protocol => "Ldap";
 
     public async Task<AttemptResult> SendAsync(OutboundMessage message, LdapDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(destination.Address, UriKind.Absolute, out var address) || !string.Equals(address.Scheme, "ldap", StringComparison.OrdinalIgnoreCase))
+        if (!LdapAddress.TryParse(destination.Address, destination.UseTls, out var address, out var addressProblem))
         {
-            return AttemptResult.Final("The destination's Address is not an ldap:// address");
+            return AttemptResult.Final("The destination's Address " + addressProblem);
         }
 
         if (!LdapOperation.TryParse(message.Payload, out var operation, out var problem))
@@ -43,9 +52,28 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
             return Failed(message, AttemptOutcome.NonRetryableFailure, "The payload is not an LDAP operation: " + problem, null, null, null);
         }
 
-        var host = address.IdnHost;
-        var port = address.Port > 0 ? address.Port : 389;
-        var work = Task.Run(() => Execute(host, port, destination.BindDn, destination.Password, operation, timeout), CancellationToken.None);
+        if (!LdapDn.TryParse(operation.Dn, out var dn, out problem))
+        {
+            return Failed(message, AttemptOutcome.NonRetryableFailure, "The payload's dn is not a valid DN: " + problem, null, null, operation);
+        }
+
+        if (!dn.IsWithin(address.BaseDn))
+        {
+            // The base DN is configuration and may be logged; the entry's DN is the payload's, so only in the audit.
+            return Failed(message, AttemptOutcome.NonRetryableFailure, $"The entry is outside the destination's base DN {address.BaseDnText} ({operation.Name})",
+                null, $"{operation.Name} refused: '{ResponseText.FromText(operation.Dn)}' is not within the base DN '{address.BaseDnText}'", operation);
+        }
+
+        string? caDirectory = null;
+        if (address.Security != LdapSecurity.None && !string.IsNullOrEmpty(destination.TrustedCaPath)
+            && !_trustedCa.TryDirectory(destination.TrustedCaPath, out caDirectory, out problem))
+        {
+            // The operator's file, which may be mended: the message waits for it.
+            return Failed(message, AttemptOutcome.RetryableFailure, "The destination's TrustedCaPath " + problem, null, null, operation);
+        }
+
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var work = _calls.RunAsync(() => Execute(address, destination.BindDn, destination.Password, caDirectory, operation, timeout), giveUp.Token);
         LdapOutcome outcome;
         try
         {
@@ -53,8 +81,15 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
         }
         catch (TimeoutException)
         {
+            // Not yet started: it never will be. Started: libldap's own limits (the same timeout) end it soon.
+            await giveUp.CancelAsync().ConfigureAwait(false);
             _ = work.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             return Failed(message, AttemptOutcome.RetryableFailure, $"No answer within {timeout.TotalSeconds:0.###} s (timeout)", null, null, operation);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await giveUp.CancelAsync().ConfigureAwait(false);
+            throw;
         }
 
         var name = LdapResultClassifier.Name(outcome.Code);
@@ -82,15 +117,45 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
         return Failed(message, LdapResultClassifier.ClassifyFailure(outcome.Code), error, outcome.Code, body, operation);
     }
 
-    private static LdapOutcome Execute(string host, int port, string? bindDn, string? password, LdapOperation operation, TimeSpan timeout)
+    private static LdapOutcome Execute(LdapAddress address, string? bindDn, string? password, string? caDirectory, LdapOperation operation, TimeSpan timeout)
     {
-        var step = "bind";
+        var step = "connect";
         try
         {
-            using var connection = new LdapConnection(new LdapDirectoryIdentifier(host, port, fullyQualifiedDnsHostName: false, connectionless: false));
+            using var connection = new LdapConnection(new LdapDirectoryIdentifier(address.Host, address.Port, fullyQualifiedDnsHostName: false, connectionless: false));
             connection.SessionOptions.ProtocolVersion = 3;
+            // Referrals would take the bind's credentials to another server, and the entry outside the base DN.
+            connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
             connection.Timeout = timeout;
             connection.AutoBind = false;
+            if (!OperatingSystem.IsWindows())
+            {
+                // Linux's libldap (Windows's wldap32 has none of these problems, and none of these options).
+                LibLdap.Configure(connection, address.Uri, timeout);
+            }
+
+            if (address.Security != LdapSecurity.None)
+            {
+                step = address.Security == LdapSecurity.StartTls ? "starttls" : "tls";
+                if (caDirectory is not null && !OperatingSystem.IsWindows())
+                {
+                    // This connection's own TLS context: the CA is trusted for this destination only, and libldap's
+                    // global context (every other connection's) is left as it is.
+                    connection.SessionOptions.TrustedCertificatesDirectory = caDirectory;
+                    connection.SessionOptions.StartNewTlsSessionContext();
+                }
+
+                if (address.Security == LdapSecurity.Ldaps)
+                {
+                    connection.SessionOptions.SecureSocketLayer = true;
+                }
+                else
+                {
+                    connection.SessionOptions.StartTransportLayerSecurity(null);
+                }
+            }
+
+            step = "bind";
             if (string.IsNullOrEmpty(bindDn))
             {
                 connection.AuthType = AuthType.Anonymous;
@@ -112,7 +177,7 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
         }
         catch (LdapException ex)
         {
-            return new LdapOutcome(ex.ErrorCode, step, ex.ServerErrorMessage, null);
+            return new LdapOutcome(ex.ErrorCode, step == "connect" ? "bind" : step, ex.ServerErrorMessage, null);
         }
         catch (TimeoutException)
         {
@@ -176,7 +241,13 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
         };
     }
 
-    /// <param name="Step">bind, or the operation's name.</param>
+    public void Dispose()
+    {
+        _calls.Dispose();
+        _trustedCa.Dispose();
+    }
+
+    /// <param name="Step">tls, starttls, bind, or the operation's name.</param>
     private sealed record LdapOutcome(int Code, string Step, string? ServerMessage, string? MatchedDn);
 
     private static partial class Log

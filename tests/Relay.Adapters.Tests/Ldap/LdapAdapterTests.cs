@@ -1,23 +1,30 @@
+using Microsoft.Extensions.Options;
 using Relay.Adapters.Ldap;
 using Relay.Core.Delivery;
 
 namespace Relay.Adapters.Tests.Ldap;
 
 /// <summary>The LDAP adapter against a real slapd on 127.0.0.1; what arrived is read with slapcat.</summary>
-[Collection(LdapServers.Name)]
 public sealed class LdapAdapterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
     private const string Jdoe = "uid=jdoe," + LdapTestServer.People;
 
     private readonly CapturedLogs _logs = new();
+    private readonly LdapAdapter _adapter;
     private LdapTestServer _server = null!;
+
+    public LdapAdapterTests() => _adapter = new(Options.Create(new LdapAdapterOptions()), TestMessages.Logger<LdapAdapter>(_logs));
 
     public async Task InitializeAsync() => _server = await LdapTestServer.StartAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        _adapter.Dispose();
+        await _server.DisposeAsync();
+    }
 
-    private LdapAdapter Adapter() => new(TestMessages.Logger<LdapAdapter>(_logs));
+    private LdapAdapter Adapter() => _adapter;
 
     private LdapDestinationOptions Destination(string? password = LdapTestServer.Password) => new()
     {
@@ -170,7 +177,7 @@ public sealed class LdapAdapterTests : IAsyncLifetime
     {
         await using var silent = ScriptedServer.Start((_, stop) => Task.Delay(System.Threading.Timeout.Infinite, stop));
         var destination = Destination();
-        destination.Address = $"ldap://127.0.0.1:{silent.Port}";
+        destination.Address = $"ldap://127.0.0.1:{silent.Port}/{LdapTestServer.Suffix}";
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         var result = await Adapter().SendAsync(TestMessages.Outbound("silent-1", AddJdoe), destination, TimeSpan.FromMilliseconds(500), CancellationToken.None);

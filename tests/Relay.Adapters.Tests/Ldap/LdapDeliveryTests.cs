@@ -1,7 +1,6 @@
 namespace Relay.Adapters.Tests.Ldap;
 
 /// <summary>Messages to an LDAP destination through a real silo, to a real slapd.</summary>
-[Collection(LdapServers.Name)]
 public sealed class LdapDeliveryTests : IAsyncLifetime
 {
     private readonly CapturedLogs _logs = new();

@@ -27,7 +27,8 @@ internal sealed class LdapTestServer : IAsyncDisposable
 
     public int Port => _process.Port;
 
-    public string Address => $"ldap://127.0.0.1:{Port}";
+    /// <summary>The destination's address: the server and, as its base DN, the whole database (<see cref="Suffix"/>).</summary>
+    public string Address => $"ldap://127.0.0.1:{Port}/{Suffix}";
 
     private string ConfigFile => Path.Combine(_folder, "slapd.conf");
 
