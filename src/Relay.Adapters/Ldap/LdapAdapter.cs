@@ -73,7 +73,7 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
         }
 
         using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var work = _calls.RunAsync(() => Execute(address, destination.BindDn, destination.Password, caDirectory, operation, timeout), giveUp.Token);
+        var work = _calls.RunAsync(() => Execute(address, destination.BindDn, destination.Password, caDirectory, operation, timeout), timeout, giveUp.Token);
         LdapOutcome outcome;
         try
         {
@@ -120,9 +120,10 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
     private static LdapOutcome Execute(LdapAddress address, string? bindDn, string? password, string? caDirectory, LdapOperation operation, TimeSpan timeout)
     {
         var step = "connect";
+        LdapConnection? connection = null;
         try
         {
-            using var connection = new LdapConnection(new LdapDirectoryIdentifier(address.Host, address.Port, fullyQualifiedDnsHostName: false, connectionless: false));
+            connection = new LdapConnection(new LdapDirectoryIdentifier(address.Host, address.Port, fullyQualifiedDnsHostName: false, connectionless: false));
             connection.SessionOptions.ProtocolVersion = 3;
             // Referrals would take the bind's credentials to another server, and the entry outside the base DN.
             connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
@@ -175,6 +176,13 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
         {
             return new LdapOutcome((int)ex.Response.ResultCode, step, ex.Response.ErrorMessage, ex.Response.MatchedDN);
         }
+        catch (DirectoryOperationException ex)
+        {
+            // A bind the server refused with a result code the managed API keeps only as text (13
+            // confidentialityRequired, ...): the code is the connection's last result.
+            var code = connection is not null && !OperatingSystem.IsWindows() ? LibLdap.LastResultCode(connection) : 0;
+            return new LdapOutcome(code > 0 ? code : 80, step, ex.Message, null);
+        }
         catch (LdapException ex)
         {
             return new LdapOutcome(ex.ErrorCode, step == "connect" ? "bind" : step, ex.ServerErrorMessage, null);
@@ -182,6 +190,11 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
         catch (TimeoutException)
         {
             return new LdapOutcome(85, step, null, null);
+        }
+        finally
+        {
+            // On this thread, once the call has returned: never while another thread may still use it.
+            connection?.Dispose();
         }
     }
 

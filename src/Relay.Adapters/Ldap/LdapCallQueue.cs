@@ -20,16 +20,20 @@ internal sealed class LdapCallQueue : IDisposable
         _threads = threads;
     }
 
-    /// <summary>Runs <paramref name="call"/> on one of the dedicated threads, unless <paramref name="skip"/> is cancelled first.</summary>
-    public Task<T> RunAsync<T>(Func<T> call, CancellationToken skip)
+    /// <summary>
+    /// Runs <paramref name="call"/> on one of the dedicated threads, unless <paramref name="skip"/> is cancelled or
+    /// <paramref name="within"/> has passed before a thread is free (its caller has given up by then).
+    /// </summary>
+    public Task<T> RunAsync<T>(Func<T> call, TimeSpan within, CancellationToken skip)
     {
         EnsureStarted();
+        var queued = TimeProvider.System.GetTimestamp();
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         _work.Add(() =>
         {
-            if (skip.IsCancellationRequested)
+            if (skip.IsCancellationRequested || TimeProvider.System.GetElapsedTime(queued) >= within)
             {
-                completion.TrySetCanceled(skip);
+                completion.TrySetCanceled(CancellationToken.None);
                 return;
             }
 

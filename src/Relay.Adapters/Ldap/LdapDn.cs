@@ -244,7 +244,7 @@ internal sealed class LdapDn
                 continue;
             }
 
-            if (c is '"' or ';' or '<' or '>' or '=' || char.IsControl(c))
+            if (c is '"' or ';' or '<' or '>' || char.IsControl(c))
             {
                 problem = "a value has a special character that is not escaped";
                 return false;

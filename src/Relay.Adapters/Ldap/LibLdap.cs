@@ -24,6 +24,7 @@ namespace Relay.Adapters.Ldap;
 internal static class LibLdap
 {
     private const int OptRestart = 0x0009;
+    private const int OptResultCode = 0x0031;
     private const int OptUri = 0x5006;
     private const int OptTimeout = 0x5002;
     private const int OptNetworkTimeout = 0x5005;
@@ -40,6 +41,9 @@ internal static class LibLdap
     [UnmanagedFunctionPointer(CallingConvention.Cdecl, CharSet = CharSet.Ansi)]
     private delegate int SetOptionText(IntPtr ld, int option, string value);
 
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate int GetOptionInt(IntPtr ld, int option, out int value);
+
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeValue
     {
@@ -47,13 +51,12 @@ internal static class LibLdap
         public long Microseconds;
     }
 
-    private sealed record Native(SetOptionPointer SetPointer, SetOptionTime SetTime, SetOptionText SetText);
+    private sealed record Native(SetOptionPointer SetPointer, SetOptionTime SetTime, SetOptionText SetText, GetOptionInt GetInt);
 
     /// <summary>Sets restart-on-EINTR, the time limits and the server's URI on this connection's handle.</summary>
     public static void Configure(LdapConnection connection, string uri, TimeSpan timeLimit)
     {
-        var handle = HandleField?.GetValue(connection) as SafeHandle
-            ?? throw new InvalidOperationException("System.DirectoryServices.Protocols has no LdapConnection._ldapHandle: the LDAP adapter cannot set the options it needs.");
+        var handle = Handle(connection);
         var native = Library.Value;
         var added = false;
         try
@@ -75,6 +78,33 @@ internal static class LibLdap
         }
     }
 
+    /// <summary>The result code of the connection's last operation (LDAP_OPT_RESULT_CODE), 0 when there is none.</summary>
+    public static int LastResultCode(LdapConnection connection)
+    {
+        if (HandleField?.GetValue(connection) is not SafeHandle { IsInvalid: false, IsClosed: false } handle)
+        {
+            return 0;
+        }
+
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return Library.Value.GetInt(handle.DangerousGetHandle(), OptResultCode, out var code) == 0 ? code : 0;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static SafeHandle Handle(LdapConnection connection) =>
+        HandleField?.GetValue(connection) as SafeHandle
+        ?? throw new InvalidOperationException("System.DirectoryServices.Protocols has no LdapConnection._ldapHandle: the LDAP adapter cannot set the options it needs.");
+
     private static void Check(int result, string option)
     {
         if (result != 0)
@@ -94,7 +124,10 @@ internal static class LibLdap
                 return new Native(
                     Marshal.GetDelegateForFunctionPointer<SetOptionPointer>(setOption),
                     Marshal.GetDelegateForFunctionPointer<SetOptionTime>(setOption),
-                    Marshal.GetDelegateForFunctionPointer<SetOptionText>(setOption));
+                    Marshal.GetDelegateForFunctionPointer<SetOptionText>(setOption),
+                    NativeLibrary.TryGetExport(library, "ldap_get_option", out var getOption)
+                        ? Marshal.GetDelegateForFunctionPointer<GetOptionInt>(getOption)
+                        : throw new EntryPointNotFoundException("libldap has no ldap_get_option"));
             }
         }
 

@@ -34,7 +34,7 @@ public sealed class LdapAdapterTests : IAsyncLifetime
         Password = password,
     };
 
-    private Task<AttemptResult> SendAsync(string id, string payload, LdapDestinationOptions? destination = null) =>
+    private Task<AttemptResult> SendAsync(string id, string payload, LdapLdapDestinationOptions? destination = null) =>
         Adapter().SendAsync(TestMessages.Outbound(id, payload), destination ?? Destination(), Timeout, CancellationToken.None);
 
     private static string AddJdoe => $$"""
@@ -184,5 +184,76 @@ public sealed class LdapAdapterTests : IAsyncLifetime
 
         AssertAttempt.Outcome(AttemptOutcome.RetryableFailure, result);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(3), $"took {started.Elapsed}");
+    }
+
+    [Fact]
+    public async Task An_entry_outside_the_base_DN_is_final_and_the_directory_is_untouched()
+    {
+        var destination = Destination();
+        destination.Address = $"ldap://127.0.0.1:{_server.Port}/{LdapTestServer.People}";
+        var intruder = "cn=intruder," + LdapTestServer.Suffix;
+
+        var result = await SendAsync("outside-1", $$"""
+            { "operation": "add", "dn": "{{intruder}}", "attributes": { "objectClass": "person", "cn": "intruder", "sn": "x" } }
+            """, destination);
+
+        AssertAttempt.Outcome(AttemptOutcome.NonRetryableFailure, result);
+        Assert.Equal($"The entry is outside the destination's base DN {LdapTestServer.People} (add)", result.Error);
+        Assert.Contains(intruder, result.Body);
+        Assert.Null(await _server.EntryAsync(intruder));
+        Assert.DoesNotContain(_logs.Lines, line => line.Contains("intruder", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_DN_ending_with_the_base_as_text_only_is_outside()
+    {
+        var destination = Destination();
+        destination.Address = $"ldap://127.0.0.1:{_server.Port}/dc=test";
+
+        var result = await SendAsync("outside-2", """{ "operation": "delete", "dn": "ou=people,dc=relay\\,dc=test" }""", destination);
+
+        AssertAttempt.Outcome(AttemptOutcome.NonRetryableFailure, result);
+        Assert.StartsWith("The entry is outside the destination's base DN dc=test", result.Error);
+    }
+
+    [Fact]
+    public async Task A_silent_server_holds_at_most_MaxConcurrentCalls_threads_and_each_only_for_its_timeout()
+    {
+        var open = 0;
+        var accepted = 0;
+        await using var silent = ScriptedServer.Start(async (connection, stop) =>
+        {
+            Interlocked.Increment(ref open);
+            Interlocked.Increment(ref accepted);
+            try
+            {
+                // Never answers; reads until the client closes its end.
+                while (await connection.ReadLineAsync(stop) is not null)
+                {
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            {
+            }
+            finally
+            {
+                Interlocked.Decrement(ref open);
+            }
+        });
+        using var adapter = new LdapAdapter(Options.Create(new LdapAdapterOptions { MaxConcurrentCalls = 4 }), TestMessages.Logger<LdapAdapter>(_logs));
+        var destination = Destination();
+        destination.Address = $"ldap://127.0.0.1:{silent.Port}/{LdapTestServer.Suffix}";
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            adapter.SendAsync(TestMessages.Outbound($"silent-many-{i}", AddJdoe), destination, TimeSpan.FromMilliseconds(500), CancellationToken.None)));
+
+        Assert.All(results, r => AssertAttempt.Outcome(AttemptOutcome.RetryableFailure, r));
+        // The first four take the four threads for their whole 500 ms; the other sixteen expire waiting and are never
+        // sent (a thread that frees a hair before a waiting attempt's deadline may still take it: hence not exactly 4).
+        Assert.InRange(Volatile.Read(ref accepted), 1, 8);
+        // libldap's own time limit (the attempt's timeout) ends each blocked call: the client closes its connections.
+        await Eventually.Until(() => Task.FromResult(Volatile.Read(ref open)), n => n == 0, TimeSpan.FromSeconds(10), "every connection to the silent server closed by the client");
+        // And the threads are free again for a server that answers.
+        AssertAttempt.Outcome(AttemptOutcome.Success, await adapter.SendAsync(TestMessages.Outbound("after-silent", AddJdoe), Destination(), Timeout, CancellationToken.None));
     }
 }

@@ -19,31 +19,59 @@ internal sealed class LdapTestServer : IAsyncDisposable
     private readonly string _folder;
     private readonly ServerProcess _process;
 
-    private LdapTestServer(string folder, ServerProcess process)
+    private LdapTestServer(string folder, ServerProcess process, int tlsPort)
     {
         _folder = folder;
         _process = process;
+        TlsPort = tlsPort;
     }
 
     public int Port => _process.Port;
+
+    /// <summary>With TLS: the ldaps:// port.</summary>
+    public int TlsPort { get; }
+
+    /// <summary>With TLS: the ldaps:// address, base DN the whole database.</summary>
+    public string LdapsAddress => $"ldaps://127.0.0.1:{TlsPort}/{Suffix}";
+
+    /// <summary>With TLS: the test CA (PEM) that signed the server's certificate for 127.0.0.1.</summary>
+    public string CaPath => Path.Combine(_folder, "ca.crt");
 
     /// <summary>The destination's address: the server and, as its base DN, the whole database (<see cref="Suffix"/>).</summary>
     public string Address => $"ldap://127.0.0.1:{Port}/{Suffix}";
 
     private string ConfigFile => Path.Combine(_folder, "slapd.conf");
 
-    public static async Task<LdapTestServer> StartAsync()
+    /// <param name="tls">
+    /// Also listen on ldaps:// (<see cref="TlsPort"/>) with a certificate for 127.0.0.1 signed by a throw-away CA made
+    /// with openssl (<see cref="CaPath"/>), offer StartTLS on ldap://, and require TLS for every operation
+    /// (<c>security tls=1</c>): a bind without it is refused with 13 confidentialityRequired.
+    /// </param>
+    public static async Task<LdapTestServer> StartAsync(bool tls = false)
     {
         var folder = TempFolder.Create("relay-ldap-");
         var database = Path.Combine(folder, "db");
         Directory.CreateDirectory(database);
         var config = Path.Combine(folder, "slapd.conf");
+        var tlsConfig = "";
+        if (tls)
+        {
+            await MakeCertificatesAsync(folder);
+            tlsConfig = $"""
+                TLSCACertificateFile {folder}/ca.crt
+                TLSCertificateFile {folder}/server.crt
+                TLSCertificateKeyFile {folder}/server.key
+                security tls=1
+                """;
+        }
+
         await File.WriteAllTextAsync(config, $"""
             include /etc/ldap/schema/core.schema
             include /etc/ldap/schema/cosine.schema
             include /etc/ldap/schema/inetorgperson.schema
             pidfile {folder}/slapd.pid
             argsfile {folder}/slapd.args
+            {tlsConfig}
             modulepath /usr/lib/ldap
             moduleload back_mdb
             database mdb
@@ -66,9 +94,11 @@ internal sealed class LdapTestServer : IAsyncDisposable
 
             """);
         var port = Ports.Free();
-        var process = new ServerProcess("LDAP server", Path.Combine(Sbin, "slapd"),
-            ["-d", "0", "-f", config, "-h", $"ldap://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/"], port, Hint);
-        var server = new LdapTestServer(folder, process);
+        var tlsPort = tls ? Ports.Free() : 0;
+        var urls = $"ldap://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/"
+                   + (tls ? $" ldaps://127.0.0.1:{tlsPort.ToString(CultureInfo.InvariantCulture)}/" : "");
+        var process = new ServerProcess("LDAP server", Path.Combine(Sbin, "slapd"), ["-d", "0", "-f", config, "-h", urls], port, Hint);
+        var server = new LdapTestServer(folder, process, tlsPort);
         try
         {
             await RunAsync("slapadd", "-f", config, "-l", Path.Combine(folder, "base.ldif"));
@@ -79,6 +109,37 @@ internal sealed class LdapTestServer : IAsyncDisposable
         {
             await server.DisposeAsync();
             throw;
+        }
+    }
+
+    // A CA, and a server certificate for 127.0.0.1 and localhost that it signs, as an operator's private PKI would.
+    private static async Task MakeCertificatesAsync(string folder)
+    {
+        string In(string name) => Path.Combine(folder, name);
+        await File.WriteAllTextAsync(In("server.ext"), "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+        await OpenSslAsync("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Relay test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout", In("ca.key"), "-out", In("ca.crt"));
+        await OpenSslAsync("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", In("server.key"), "-out", In("server.csr"));
+        await OpenSslAsync("x509", "-req", "-in", In("server.csr"), "-CA", In("ca.crt"), "-CAkey", In("ca.key"), "-CAcreateserial",
+            "-days", "2", "-extfile", In("server.ext"), "-out", In("server.crt"));
+    }
+
+    private static async Task OpenSslAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("openssl") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("openssl did not start");
+        var error = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"openssl {arguments[0]} failed ({process.ExitCode}): {await error}");
         }
     }
 
