@@ -34,7 +34,7 @@ public sealed class LdapAdapterTests : IAsyncLifetime
         Password = password,
     };
 
-    private Task<AttemptResult> SendAsync(string id, string payload, LdapLdapDestinationOptions? destination = null) =>
+    private Task<AttemptResult> SendAsync(string id, string payload, LdapDestinationOptions? destination = null) =>
         Adapter().SendAsync(TestMessages.Outbound(id, payload), destination ?? Destination(), Timeout, CancellationToken.None);
 
     private static string AddJdoe => $$"""
