@@ -23,6 +23,8 @@ command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/n
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 [ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapcat ] || need+=(slapd)
 ls /usr/lib/*/libldap*.so.* >/dev/null 2>&1 || need+=(libldap-2.5-0)
+# openssl makes the LDAP tests' private CA and server certificate (LDAPS, StartTLS).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The portal's browser tests drive Debian's Chromium through Playwright (which cannot download its own browsers here).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
