@@ -11,7 +11,8 @@ namespace Relay.Adapters.Tests.Ldap;
 /// <summary>
 /// Many LDAP deliveries at once against one real slapd, in a process that gets signals (as any process whose child
 /// processes end does: SIGCHLD). libldap waits for a reply in poll(2), which a signal interrupts (EINTR); without
-/// LDAP_OPT_RESTART it then reports 81 serverDown from a healthy server.
+/// LDAP_OPT_RESTART it then reports 81 serverDown from a healthy server. The signals go to the adapter's LDAP threads
+/// only (named "Relay LDAP n"), so that the other test classes running meanwhile are left alone.
 /// </summary>
 public sealed class LdapConcurrencyTests : IAsyncLifetime
 {
@@ -50,12 +51,13 @@ public sealed class LdapConcurrencyTests : IAsyncLifetime
 
         await stop.CancelAsync();
         var sent = await signals;
+        Assert.True(sent > 100, $"only {sent} signals reached LDAP threads");
         Assert.True(failed.Count == 0, $"{failed.Count} of 150 failed ({sent} signals sent): {string.Join("; ", failed.Distinct())}");
         var entries = await _server.EntriesAsync();
         Assert.Equal(150, entries.Count(e => e.Dn.StartsWith("uid=user", StringComparison.Ordinal)));
     }
 
-    /// <summary>SIGCHLD to every thread of this process, over and over: each thread waiting in a system call sees EINTR.</summary>
+    /// <summary>SIGCHLD to every LDAP thread of this process, over and over: each one waiting in a system call sees EINTR.</summary>
     private static int SignalEveryThread(CancellationToken stop)
     {
         var pid = Environment.ProcessId;
@@ -64,7 +66,7 @@ public sealed class LdapConcurrencyTests : IAsyncLifetime
         {
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
             {
-                if (int.TryParse(Path.GetFileName(task), out var tid) && Tgkill(pid, tid, SigChld) == 0)
+                if (int.TryParse(Path.GetFileName(task), out var tid) && IsLdapThread(task) && Tgkill(pid, tid, SigChld) == 0)
                 {
                     sent++;
                 }
@@ -74,6 +76,18 @@ public sealed class LdapConcurrencyTests : IAsyncLifetime
         }
 
         return sent;
+    }
+
+    private static bool IsLdapThread(string task)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(task, "comm")).StartsWith("Relay LDAP", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false; // The thread ended meanwhile.
+        }
     }
 
     [DllImport("libc", EntryPoint = "tgkill")]
