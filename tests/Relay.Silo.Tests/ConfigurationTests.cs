@@ -45,12 +45,14 @@ public sealed class ConfigurationTests
         { "Relay:Destinations:x:From", [SmtpDestination, "--Relay:Destinations:x:Protocol=Smtp", "--Relay:Destinations:x:To:0=ops@example.com", "--Relay:Destinations:x:From=relay"] },
         { "Relay:Destinations:x:To:1", [SmtpDestination, "--Relay:Destinations:x:Protocol=Smtp", "--Relay:Destinations:x:From=relay@example.com", "--Relay:Destinations:x:To:0=ops@example.com", "--Relay:Destinations:x:To:1=nobody"] },
         { "Relay:Destinations:x:BindDn", [LdapDestination, "--Relay:Destinations:x:Protocol=Ldap", "--Relay:Destinations:x:BindDn=cn=admin,dc=example,dc=com"] },
-        { "Relay:Destinations:x:UseTls", [LdapDestination, "--Relay:Destinations:x:Protocol=Ldap", "--Relay:Destinations:x:UseTls=true"] },
+        { "Relay:Destinations:x:UseTls", ["--Relay:Destinations:x:Address=ldaps://127.0.0.1:1/dc=example,dc=com", "--Relay:Destinations:x:Protocol=Ldap", "--Relay:Destinations:x:UseTls=true"] },
+        { "Relay:Destinations:x:Address", [LdapDestinationWithoutBaseDn, "--Relay:Destinations:x:Protocol=Ldap"] },
     };
 
     private const string FtpDestination = "--Relay:Destinations:x:Address=ftp://127.0.0.1:1/in/";
     private const string SmtpDestination = "--Relay:Destinations:x:Address=smtp://127.0.0.1:1";
-    private const string LdapDestination = "--Relay:Destinations:x:Address=ldap://127.0.0.1:1";
+    private const string LdapDestination = "--Relay:Destinations:x:Address=ldap://127.0.0.1:1/dc=example,dc=com";
+    private const string LdapDestinationWithoutBaseDn = "--Relay:Destinations:x:Address=ldap://127.0.0.1:1";
 
     [Theory]
     [MemberData(nameof(BadSettings))]
