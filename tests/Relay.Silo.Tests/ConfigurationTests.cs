@@ -67,7 +67,7 @@ public sealed class ConfigurationTests
     {
         // the key the error names, the nearest known name it suggests, the command line
         { "Relay:Destinations:x:Auth", "'", [Destination, "--Relay:Destinations:x:Auth=basic"] },
-        { "Relay:Destinations:x:TrustedCaPath", "'", [Destination, "--Relay:Destinations:x:TrustedCaPath=/etc/ca.pem"] },
+        { "Relay:Destinations:x:ClientCertificate", "'", [Destination, "--Relay:Destinations:x:ClientCertificate=/etc/client.pem"] },
         { "Relay:Contracts:c:MaxAtempts", "'MaxAttempts'", ["--Relay:Contracts:c:MaxAtempts=3"] },
         { "Relay:Destinations:x:SyncTimout", "'SyncTimeout'", [Destination, "--Relay:Destinations:x:SyncTimout=00:00:01"] },
         { "Relay:Storage:Provder", "'Provider'", ["--Relay:Storage:Provder=Sqlite"] },

@@ -110,7 +110,7 @@ public sealed class UnknownSettingsTests
     [Fact]
     public void Every_unknown_key_is_reported_not_only_the_first()
     {
-        Assert.Equal(3, Find(("Relay:Storage:Provder", "Sqlite"), ("Relay:Destinations:x:TrustedCaPath", "/ca.pem"),
+        Assert.Equal(3, Find(("Relay:Storage:Provder", "Sqlite"), ("Relay:Destinations:x:ClientCertificate", "/client.pem"),
             ("Relay:Destinations:y:Address", "http://127.0.0.1:1/"), ("Relay:Scheduler:Shard", "2")).Count);
     }
 
