@@ -79,9 +79,10 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
         {
             outcome = await work.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // Not yet started: it never will be. Started: libldap's own limits (the same timeout) end it soon.
+            // The queue skips a call whose time ran out waiting for a thread (cancelled), possibly a moment before
+            // WaitAsync's own timeout: the same outcome. Not yet started: it never will be. Started: libldap's own limits (the same timeout) end it soon.
             await giveUp.CancelAsync().ConfigureAwait(false);
             _ = work.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             return Failed(message, AttemptOutcome.RetryableFailure, $"No answer within {timeout.TotalSeconds:0.###} s (timeout)", null, null, operation);
