@@ -21,6 +21,8 @@ public sealed class ConfigurationTests
         // Values inside a named contract or destination: the binder drops an entry it cannot convert, silently.
         { "Relay:Contracts:c:Delay", ["--Relay:Contracts:c:Delay=abc"] },
         { "Relay:Contracts:c:MaxAttempts", ["--Relay:Contracts:c:MaxAttempts=many"] },
+        { "Relay:Contracts:c:ImmediateRetries", ["--Relay:Contracts:c:ImmediateRetries=11"] },
+        { "Relay:Contracts:c:ImmediateRetries", ["--Relay:Contracts:c:ImmediateRetries=some"] },
         { "Relay:Destinations:x:SyncTimeout", [Destination, "--Relay:Destinations:x:SyncTimeout=abc"] },
         { "Relay:Storage:Provider", ["--Relay:Storage:Provider=Oracle"] },
         // A key left empty (a secret that did not arrive) would otherwise vanish, and with it the only key: anonymous mode.

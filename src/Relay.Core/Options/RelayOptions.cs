@@ -63,6 +63,12 @@ public sealed class RetryContractOptions
     public TimeSpan? MaxDelay { get; set; }
     /// <summary>Spreads each delay by ± this fraction (0 to 1).</summary>
     public double Jitter { get; set; }
+    /// <summary>
+    /// Tries repeated at once after a retryable failure, within the same attempt (0 to 10, default 0), before the
+    /// delayed schedule takes over: an attempt is up to 1 + ImmediateRetries tries, each audited, counted as one
+    /// attempt against <see cref="MaxAttempts"/>, as NServiceBus counts its immediate retries apart from its delayed ones.
+    /// </summary>
+    public int ImmediateRetries { get; set; }
 }
 
 public enum BackoffKind

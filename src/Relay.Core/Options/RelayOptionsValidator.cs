@@ -16,6 +16,9 @@ public static partial class RelayOptionsValidator
     /// <summary>Upper bound of <see cref="LimitOptions.MaxPayloadBytes"/>: a payload is held in memory and in one row.</summary>
     public const int MaxPayloadBytesLimit = 64 * 1024 * 1024;
 
+    /// <summary>Upper bound of <see cref="RetryContractOptions.ImmediateRetries"/>: tries at once hammer a destination that is down.</summary>
+    public const int MaxImmediateRetries = 10;
+
     private const string Root = RelayOptions.SectionName;
 
     private static readonly string[] StorageProviders = ["Sqlite", "AdoNet"];
@@ -149,6 +152,11 @@ public static partial class RelayOptionsValidator
             if (contract.MaxAttempts < 1)
             {
                 errors.Add($"{key}:MaxAttempts is {contract.MaxAttempts}; it must be at least 1 (the first attempt counts).");
+            }
+
+            if (contract.ImmediateRetries is < 0 or > MaxImmediateRetries)
+            {
+                errors.Add($"{key}:ImmediateRetries is {contract.ImmediateRetries}; it must be between 0 and {MaxImmediateRetries}.");
             }
 
             if (contract.Delay < TimeSpan.Zero)
