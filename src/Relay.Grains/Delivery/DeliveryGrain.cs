@@ -434,37 +434,33 @@ internal sealed partial class DeliveryGrain(
         return true;
     }
 
+    /// <summary>
+    /// One attempt: a window of tries, the first and, after a retryable failure, up to the contract's
+    /// <c>ImmediateRetries</c> more at once (<see cref="ImmediateRetry"/>), all within <paramref name="timeout"/> (the
+    /// SyncTimeout for the first attempt, so the sender can still be answered Delivered). Each try is audited; the
+    /// window counts as one attempt against MaxAttempts, and its last try decides what happens next. (A probe is made
+    /// while the circuit is open, so it is one try.)
+    /// </summary>
     private async Task<AttemptOutcome> AttemptAsync(DestinationOptions destination, TimeSpan timeout)
     {
         var attempt = S.Attempts + 1;
-        // A span of the message's trace, retries included; current during the adapter call, so that HttpClient
+        var contract = _options.GetContract(_options.ContractNameFor(S.Destination, S.Contract));
+        // A span of the message's trace, retries included; current during the adapter calls, so that HttpClient
         // sends its traceparent to the destination.
         using var span = RelayTelemetry.StartAttempt(S.TraceParent, S.MessageId, S.Destination, attempt);
-        var started = time.GetTimestamp();
+        var window = time.GetTimestamp();
+        var tries = 0;
         AttemptResult result;
-        try
+        TimeSpan left;
+        do
         {
-            var message = new OutboundMessage
-            {
-                MessageId = S.MessageId,
-                DestinationName = S.Destination,
-                Attempt = attempt,
-                Payload = S.Payload,
-                ContentType = S.ContentType,
-                Headers = S.Headers,
-                CorrelationId = S.CorrelationId,
-            };
-            result = await adapters.Get(destination.Protocol).SendAsync(message, destination, timeout, CancellationToken.None);
+            result = await TryAsync(destination, attempt, timeout - time.GetElapsedTime(window));
+            tries++;
+            left = timeout - time.GetElapsedTime(window);
         }
-        catch (Exception ex)
-        {
-            // An adapter classifies the destination's failures itself; an exception here is a defect of ours.
-            Log.AdapterFailed(logger, ex, S.MessageId, S.Destination);
-            result = AttemptResult.Retryable($"Adapter error: {ex.GetType().Name}");
-        }
+        while (ImmediateRetry.TryAgain(result.Outcome, result.RetryAfter, tries, contract, destination.FailureThreshold, control.IsHeld(S.Destination), left)
+               && await rateLimiter.WaitAsync(S.Destination, destination, left));
 
-        var elapsed = time.GetElapsedTime(started);
-        metrics.AttemptMade(S.Destination, result.Outcome, elapsed);
         if (RelayTelemetry.IsRecorded(span))
         {
             span.SetTag(RelayTelemetry.OutcomeTag, RelayTelemetry.Of(result.Outcome));
@@ -485,17 +481,6 @@ internal sealed partial class DeliveryGrain(
         S.ResponseStatusCode = result.StatusCode;
         S.ResponseHeaders = result.Headers is null ? null : new Dictionary<string, string>(result.Headers, StringComparer.OrdinalIgnoreCase);
         S.ResponseBody = result.Body;
-        AddAudit(AuditKind.Attempt, now, entry => entry with
-        {
-            Attempt = attempt,
-            DurationMs = (long)elapsed.TotalMilliseconds,
-            Outcome = result.Outcome,
-            StatusCode = result.StatusCode,
-            Error = result.Error,
-            ResponseBody = result.Body,
-        });
-
-        control.Record(S.Destination, result.Outcome);
         switch (result.Outcome)
         {
             case AttemptOutcome.Success:
@@ -503,7 +488,6 @@ internal sealed partial class DeliveryGrain(
                 S.LastError = null;
                 break;
             case AttemptOutcome.RetryableFailure:
-                var contract = _options.GetContract(_options.ContractNameFor(S.Destination, S.Contract));
                 var delay = RetrySchedule.NextDelay(attempt, contract, Random.Shared.NextDouble(), result.RetryAfter);
                 S.LastError = result.Error;
                 if (delay is { } d)
@@ -563,6 +547,50 @@ internal sealed partial class DeliveryGrain(
         await HandOverAsync();
 
         return result.Outcome;
+    }
+
+    /// <summary>
+    /// One call of the destination's adapter: measured, audited (in the attempt's write, one entry per try) and counted
+    /// for the destination's circuit breaker.
+    /// </summary>
+    private async Task<AttemptResult> TryAsync(DestinationOptions destination, int attempt, TimeSpan timeout)
+    {
+        var started = time.GetTimestamp();
+        AttemptResult result;
+        try
+        {
+            var message = new OutboundMessage
+            {
+                MessageId = S.MessageId,
+                DestinationName = S.Destination,
+                Attempt = attempt,
+                Payload = S.Payload,
+                ContentType = S.ContentType,
+                Headers = S.Headers,
+                CorrelationId = S.CorrelationId,
+            };
+            result = await adapters.Get(destination.Protocol).SendAsync(message, destination, timeout, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // An adapter classifies the destination's failures itself; an exception here is a defect of ours.
+            Log.AdapterFailed(logger, ex, S.MessageId, S.Destination);
+            result = AttemptResult.Retryable($"Adapter error: {ex.GetType().Name}");
+        }
+
+        var elapsed = time.GetElapsedTime(started);
+        metrics.AttemptMade(S.Destination, result.Outcome, elapsed);
+        AddAudit(AuditKind.Attempt, Now(), entry => entry with
+        {
+            Attempt = attempt,
+            DurationMs = (long)elapsed.TotalMilliseconds,
+            Outcome = result.Outcome,
+            StatusCode = result.StatusCode,
+            Error = result.Error,
+            ResponseBody = result.Body,
+        });
+        control.Record(S.Destination, result.Outcome);
+        return result;
     }
 
     /// <summary>Whether the final status owes a notification; <paramref name="destination"/> is null when it is no longer configured.</summary>
