@@ -26,6 +26,8 @@ public sealed class KeyedSilo : SiloFixture
             ["Relay:Security:SenderKeys:shop"] = ShopKey,
             ["Relay:Security:SenderKeys:other"] = OtherKey,
             ["Relay:Security:OperatorKeys:ops"] = OpsKey,
+            // The tests here try wrong keys on every endpoint, all from 127.0.0.1; throttling has its own tests.
+            ["Relay:Security:FailedAuth:Limit"] = "1000",
         }
             .Contract("quick", 1)
             .Destination("accepting", Destination.Url("/accept"), "quick")

@@ -37,6 +37,9 @@ public static class RelayHostExtensions
         var options = Bind(section, protocols);
         var problems = RelayOptionsValidator.Validate(options, protocols)
             .Concat(SecurityOptions.Validate(builder.Configuration.GetSection(SecurityOptions.SectionName)))
+            .Concat(FailedAuthOptions.Validate(builder.Configuration.GetSection(FailedAuthOptions.SectionName)))
+            .Concat(ForwardedHeadersSettings.Validate(builder.Configuration.GetSection(ForwardedHeadersSettings.SectionName)))
+            .Concat(Limits.ClientLimitOptions.Validate(builder.Configuration.GetSection(Limits.ClientLimitOptions.SectionName)))
             .Concat(MetricsOptions.Validate(builder.Configuration.GetSection(MetricsOptions.SectionName)))
             .Concat(HealthOptions.Validate(builder.Configuration.GetSection(HealthOptions.SectionName))).ToList();
         var (clusterTls, tlsProblems) = ClusterTls.Load(builder.Configuration.GetSection(ClusterTlsOptions.SectionName), options);
@@ -47,6 +50,7 @@ public static class RelayHostExtensions
         }
 
         builder.AddRelaySecurity();
+        Limits.ClientLimitsExtensions.AddRelayClientLimits(builder);
         builder.AddRelayTelemetry();
         builder.AddRelayHealth();
         services.AddOptions<RelayOptions>().Bind(section)

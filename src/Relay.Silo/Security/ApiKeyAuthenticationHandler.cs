@@ -9,10 +9,12 @@ namespace Relay.Silo.Security;
 /// Authenticates <c>X-Api-Key: key</c> or <c>Authorization: Bearer key</c> against the <see cref="ApiKeyRing"/>.
 /// With no key configured everyone is <see cref="RelayPrincipal.Anonymous"/> (the silo then listens on loopback only,
 /// unless told otherwise). A challenge answers 401 and a forbidden request 403, both as problem+json; neither the
-/// presented key nor any configured key is ever logged.
+/// presented key nor any configured key is ever logged. A wrong key counts against its client address in the
+/// <see cref="FailedAuthThrottle"/>; once the address is blocked, its key attempts are answered 429.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys,
+    FailedAuthThrottle throttle)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string HeaderName = "X-Api-Key";
@@ -31,11 +33,31 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var caller = keys.Identify(presented);
-        return Task.FromResult(caller is null ? AuthenticateResult.Fail("Unknown API key.") : Success(caller));
+        var client = ClientAddress.Of(Context.Connection.RemoteIpAddress);
+        if (throttle.Check(client, caller) is { } retryAfter)
+        {
+            // Refused whatever the key: a valid key answered otherwise would tell a guesser it had found one.
+            return Task.FromResult(AuthenticateResult.Fail(new TooManyFailedAttempts(retryAfter)));
+        }
+
+        if (caller is null)
+        {
+            throttle.Failed(client);
+            return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
+        }
+
+        throttle.Succeeded(client, caller);
+        return Task.FromResult(Success(caller));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if ((await HandleAuthenticateOnceSafeAsync()).Failure is TooManyFailedAttempts throttled)
+        {
+            await TooManyFailedAttempts.WriteAsync(Context, throttled.RetryAfter);
+            return;
+        }
+
         Response.Headers.WWWAuthenticate = "Bearer";
         await WriteProblemAsync(401, Presented(Request) is null
             ? "This request needs an API key."
@@ -81,4 +103,27 @@ internal sealed class ApiKeyAuthenticationHandler(
         Response.StatusCode = status;
         return Problems.Of(status, title, detail).ExecuteAsync(Context);
     }
+}
+
+/// <summary>An authentication refused because its client address made too many failed attempts.</summary>
+internal sealed class TooManyFailedAttempts(TimeSpan retryAfter) : Exception("Too many failed authentications from this address.")
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+
+    /// <summary>429 with <c>Retry-After</c> (whole seconds, rounded up) and a problem+json body.</summary>
+    public static Task WriteAsync(HttpContext http, TimeSpan retryAfter)
+    {
+        if (http.Response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+
+        var seconds = RetryAfterSeconds(retryAfter);
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many failed authentications from this address.",
+            $"Try again in {seconds} s. Requests with a key that has worked from this address before are still served.").ExecuteAsync(http);
+    }
+
+    internal static long RetryAfterSeconds(TimeSpan retryAfter) => Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
 }

@@ -9,10 +9,15 @@ namespace Relay.Silo.Security;
 /// The configured keys. <see cref="Identify"/> compares a presented key with every configured key in constant time
 /// (SHA-256 of both, then <see cref="CryptographicOperations.FixedTimeEquals"/>), so neither the match nor its
 /// position leaks through timing.
+/// <para>
+/// A portal session carries the <see cref="Fingerprint"/> of the key it signed in with, and <see cref="IdentifySession"/>
+/// finds its caller again on every request: a key removed from the configuration (or changed) ends its sessions at
+/// the silo's next start, even though the cookie itself would still be valid until it expires.
+/// </para>
 /// </summary>
 public sealed class ApiKeyRing
 {
-    private readonly (byte[] Hash, RelayCaller Caller)[] _keys;
+    private readonly (byte[] Hash, byte[] Fingerprint, RelayCaller Caller)[] _keys;
 
     private readonly bool _enabled;
 
@@ -22,15 +27,15 @@ public sealed class ApiKeyRing
         _keys =
         [
             .. security.OperatorKeys.Where(k => !string.IsNullOrEmpty(k.Value))
-                .Select(k => (Hash(k.Value), new RelayCaller(NameOf(k.Key, "operator"), RelayRole.Operator))),
+                .Select(k => Entry(k.Value, new RelayCaller(NameOf(k.Key, "operator"), RelayRole.Operator))),
             .. security.SenderKeys.Where(k => !string.IsNullOrEmpty(k.Value))
-                .Select(k => (Hash(k.Value), new RelayCaller(NameOf(k.Key, "sender"), RelayRole.Sender))),
+                .Select(k => Entry(k.Value, new RelayCaller(NameOf(k.Key, "sender"), RelayRole.Sender))),
         ];
         // The scrape key alone does not switch keys on: without sender and operator keys, everyone is an operator anyway.
         _enabled = _keys.Length > 0;
         if (_enabled && !string.IsNullOrEmpty(metrics.Value.ScrapeKey))
         {
-            _keys = [.. _keys, (Hash(metrics.Value.ScrapeKey), new RelayCaller("scraper", RelayRole.Scraper))];
+            _keys = [.. _keys, Entry(metrics.Value.ScrapeKey, new RelayCaller("scraper", RelayRole.Scraper))];
         }
 
         AllowAnonymous = security.AllowAnonymous;
@@ -52,7 +57,7 @@ public sealed class ApiKeyRing
 
         var hash = Hash(presented);
         RelayCaller? found = null;
-        foreach (var (candidate, caller) in _keys)
+        foreach (var (candidate, _, caller) in _keys)
         {
             // No early exit: every configured key is compared, whatever matches.
             if (CryptographicOperations.FixedTimeEquals(hash, candidate) && found is null)
@@ -64,7 +69,60 @@ public sealed class ApiKeyRing
         return found;
     }
 
+    /// <summary>
+    /// What a portal session keeps of its key: a hash of the key's hash (inside the cookie, which Data Protection
+    /// encrypts and signs), enough to find the key again, never the key. <c>null</c> for a key that is not configured.
+    /// </summary>
+    public string? Fingerprint(string? presented)
+    {
+        if (Identify(presented) is null)
+        {
+            return null;
+        }
+
+        return Convert.ToBase64String(FingerprintOf(Hash(presented!)));
+    }
+
+    /// <summary>The caller whose key has this <see cref="Fingerprint"/>, or <c>null</c> when that key is no longer configured.</summary>
+    public RelayCaller? IdentifySession(string? fingerprint)
+    {
+        if (string.IsNullOrEmpty(fingerprint) || fingerprint.Length > 64)
+        {
+            return null;
+        }
+
+        var bytes = new byte[32];
+        if (!Convert.TryFromBase64String(fingerprint, bytes, out var written) || written != bytes.Length)
+        {
+            return null;
+        }
+
+        RelayCaller? found = null;
+        foreach (var (_, candidate, caller) in _keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(bytes, candidate) && found is null)
+            {
+                found = caller;
+            }
+        }
+
+        return found;
+    }
+
+    private static (byte[] Hash, byte[] Fingerprint, RelayCaller Caller) Entry(string key, RelayCaller caller)
+    {
+        var hash = Hash(key);
+        return (hash, FingerprintOf(hash), caller);
+    }
+
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    private static byte[] FingerprintOf(byte[] hash)
+    {
+        // Domain-separated from the hash the ring compares keys by: a session's fingerprint is not a key's hash.
+        byte[] input = [.. "relay-portal-session:"u8, .. hash];
+        return SHA256.HashData(input);
+    }
 
     /// <summary>A list entry (<c>"0"</c>, <c>"1"</c>) is named by role and index; a named entry by its name.</summary>
     private static string NameOf(string configKey, string role) =>

@@ -21,6 +21,9 @@ public static class RelayAuth
     /// <summary>An operator, by portal cookie or API key; an unknown browser is sent to the sign-in page.</summary>
     public const string PortalPolicy = "relay-portal";
 
+    /// <summary>A portal session's key, as <see cref="ApiKeyRing.Fingerprint"/>: checked against the configured keys on every request.</summary>
+    public const string KeyClaim = "relay:key";
+
     /// <summary>The claim type of <see cref="RelayCaller.Role"/>.</summary>
     public const string RoleClaim = "relay:role";
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Relay.Silo.Security;
@@ -27,6 +28,14 @@ public static partial class RelaySecurityExtensions
         var services = builder.Services;
         services.AddOptions<SecurityOptions>().Bind(section);
         services.AddSingleton<ApiKeyRing>();
+        services.AddOptions<FailedAuthOptions>().Bind(builder.Configuration.GetSection(FailedAuthOptions.SectionName));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<FailedAuthThrottle>();
+        var forwarded = builder.Configuration.GetSection(ForwardedHeadersSettings.SectionName).Get<ForwardedHeadersSettings>()?.ToOptions();
+        if (forwarded is not null)
+        {
+            services.AddSingleton(forwarded);
+        }
         services.AddHttpContextAccessor();
 
         services.AddAuthentication(SelectorScheme)
@@ -47,6 +56,7 @@ public static partial class RelaySecurityExtensions
                 cookie.Cookie.Name = "relay.portal";
                 cookie.Cookie.HttpOnly = true;
                 cookie.Cookie.SameSite = SameSiteMode.Strict;
+                // Secure whenever the request came over HTTPS, to Kestrel or, with Relay:ForwardedHeaders, to a trusted proxy.
                 cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 cookie.Cookie.Path = "/";
                 cookie.LoginPath = "/portal/login";
@@ -61,6 +71,8 @@ public static partial class RelaySecurityExtensions
                     context.Request.Path.StartsWithSegments(Api.ApiReference.DocumentPrefix, StringComparison.OrdinalIgnoreCase)
                         ? context.HttpContext.ChallengeAsync(RelayAuth.ApiKeyScheme)
                         : redirectToLogin(context);
+                // The key behind a session is checked on every request: a key no longer configured ends its sessions.
+                cookie.Events.OnValidatePrincipal = ValidatePortalSessionAsync;
                 cookie.Events.OnRedirectToAccessDenied = context =>
                 {
                     context.Response.StatusCode = StatusCodes.Status403Forbidden;
@@ -85,6 +97,7 @@ public static partial class RelaySecurityExtensions
         {
             antiforgery.Cookie.Name = "relay.antiforgery";
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             antiforgery.FormFieldName = "__relay_csrf";
         });
 
@@ -102,6 +115,12 @@ public static partial class RelaySecurityExtensions
     /// </summary>
     public static IApplicationBuilder UseRelaySecurity(this IApplicationBuilder app, Action<IApplicationBuilder> senderMiddleware)
     {
+        if (app.ApplicationServices.GetService<ForwardedHeadersOptions>() is { } forwarded)
+        {
+            // First: everything after it judges the client's own address and scheme.
+            app.UseForwardedHeaders(forwarded);
+        }
+
         var keys = app.ApplicationServices.GetRequiredService<ApiKeyRing>();
         if (!keys.Enabled)
         {
@@ -111,12 +130,34 @@ public static partial class RelaySecurityExtensions
         }
 
         app.UseAuthentication();
+        // Counted by key once authenticated; before the SOAP front door and the endpoints do any work.
+        Limits.ClientLimitsExtensions.UseRelayClientLimits(app);
         // Middleware that is not an endpoint (SoapCore) runs under the sender policy, ahead of the operator fallback.
         app.UseMiddleware<RequirePolicyMiddleware>(RelayAuth.SenderPolicy, new PathString(Soap.SoapFrontDoorExtensions.Path));
         senderMiddleware(app);
         app.UseAuthorization();
         app.UseAntiforgery();
         return app;
+    }
+
+    /// <summary>
+    /// A portal session holds while the key it signed in with is still configured, for the same operator: a session
+    /// from before this check (no key fingerprint), or whose key was removed or changed, is signed out.
+    /// </summary>
+    private static async Task ValidatePortalSessionAsync(CookieValidatePrincipalContext context)
+    {
+        var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeyRing>();
+        var session = context.Principal;
+        var caller = keys.IdentifySession(session?.FindFirst(RelayAuth.KeyClaim)?.Value);
+        if (caller is { Role: RelayRole.Operator } && caller.Name == session?.Caller()?.Name)
+        {
+            return;
+        }
+
+        Log.SessionEnded(context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Relay.Security"),
+            session?.Caller()?.Name ?? "-");
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(RelayAuth.PortalCookieScheme);
     }
 
     /// <summary>Logs, once the server listens, who may call it.</summary>
@@ -212,6 +253,10 @@ public static partial class RelaySecurityExtensions
         [LoggerMessage(EventId = 4003, Level = LogLevel.Warning,
             Message = "No API key is configured: listening on loopback only ({Addresses}). Configure Relay:Security:SenderKeys and OperatorKeys, or set Relay:Security:AllowAnonymous=true to listen elsewhere without keys")]
         public static partial void LoopbackOnly(ILogger logger, string addresses);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Information,
+            Message = "Portal: the session of {Operator} ended, its key is no longer configured")]
+        public static partial void SessionEnded(ILogger logger, string @operator);
     }
 }
 

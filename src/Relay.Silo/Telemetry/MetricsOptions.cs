@@ -76,7 +76,7 @@ public sealed class MetricsOptions
         return problems;
     }
 
-    private static bool TryParseNetwork(string? text, out IPNetwork network)
+    internal static bool TryParseNetwork(string? text, out IPNetwork network)
     {
         network = default;
         if (string.IsNullOrWhiteSpace(text))
