@@ -93,6 +93,8 @@ public sealed class ApiReferenceTests(ReferencedSilo fixture) : IClassFixture<Re
                 // The failing sample destination never succeeds; everything else says what it answers when it does.
                 Assert.True(responses.Any(r => r.Key.StartsWith('2')) || (string?)operation["operationId"] == "SampleFail",
                     $"{method} {path} documents no success");
+                // Every client may meet the per-client limits.
+                Assert.True(responses["429"]?["content"]?["application/problem+json"] is not null, $"{method} {path} does not document its 429 problem");
                 // The samples and /health are open to anyone (a load balancer has no key).
                 if (!path.StartsWith("/samples/", StringComparison.Ordinal) && path != "/health")
                 {

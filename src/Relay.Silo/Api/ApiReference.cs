@@ -155,6 +155,7 @@ internal static class ApiReference
             },
         };
         AddAccess(metrics, document, RelayRole.Operator);
+        AddTooMany(metrics, document);
         metrics.Description += " Also open to the scrape key (Relay:Metrics:ScrapeKey), which reads nothing else, and to callers from "
             + "Relay:Metrics:AllowedNetworks without a key.";
         document.Paths ??= [];
@@ -169,6 +170,7 @@ internal static class ApiReference
     private static Task DescribeAccessAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        AddTooMany(operation, context.Document);
         if (metadata.OfType<IAllowAnonymous>().Any())
         {
             return Task.CompletedTask;
@@ -178,6 +180,15 @@ internal static class ApiReference
         var sender = metadata.OfType<IAuthorizeData>().Any(a => a.Policy == RelayAuth.SenderPolicy);
         AddAccess(operation, context.Document, sender ? RelayRole.Sender : RelayRole.Operator);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Every operation may meet the per-client limits and the failed-authentication throttle.</summary>
+    private static void AddTooMany(OpenApiOperation operation, OpenApiDocument? document)
+    {
+        operation.Responses ??= new OpenApiResponses();
+        operation.Responses.TryAdd("429", Problem(document,
+            "Too many requests or connections from this client (Relay:Limits:PerClient), or too many failed authentications "
+            + "from this address (Relay:Security:FailedAuth); with Retry-After. Nothing was done."));
     }
 
     private static void AddAccess(OpenApiOperation operation, OpenApiDocument? document, RelayRole role)
