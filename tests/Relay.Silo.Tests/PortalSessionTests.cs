@@ -153,3 +153,61 @@ public sealed class PortalSessionTests
         Assert.DoesNotContain("; secure", ClientFrom.SetCookies(response)["relay.portal"].Attributes, StringComparison.OrdinalIgnoreCase);
     }
 }
+
+/// <summary>Keys in a configuration file that reloads (appsettings.json beside the silo) change without a restart.</summary>
+public sealed class KeyReloadTests
+{
+    private const string OpsKey = "ops-key-a83f1c27e0";
+    private const string LeavingKey = "leaving-key-4d9b60e2f8";
+
+    private static Task WriteKeysAsync(string folder, string operatorKeys) =>
+        File.WriteAllTextAsync(Path.Combine(folder, "appsettings.json"),
+            $$"""{ "Relay": { "Security": { "OperatorKeys": { {{operatorKeys}} } } } }""");
+
+    private static async Task<HttpStatusCode> CallAsync(HttpClient client, string path, string? key = null, string? cookies = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (key is not null)
+        {
+            request.Headers.Add("X-Api-Key", key);
+        }
+
+        if (cookies is not null)
+        {
+            request.Headers.Add("Cookie", cookies);
+        }
+
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task A_key_removed_from_appsettings_json_is_refused_and_its_portal_sessions_end_without_a_restart()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "relay-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        await WriteKeysAsync(folder, $"\"ops\": \"{OpsKey}\", \"leaving\": \"{LeavingKey}\"");
+        var logs = new CapturedLogs();
+        await using var silo = await TestSilo.StartAsync(new Dictionary<string, string?>(), dataPath: folder, logs: logs);
+        using var client = ClientFrom.Http(silo.Client.BaseAddress!, "127.0.0.1");
+        var (_, staying) = await ClientFrom.SignInAsync(client, OpsKey);
+        var (_, leaving) = await ClientFrom.SignInAsync(client, LeavingKey);
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(client, "/destinations", LeavingKey));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(client, "/portal", cookies: leaving));
+
+        await WriteKeysAsync(folder, $"\"ops\": \"{OpsKey}\"");
+
+        await Eventually.Until(() => CallAsync(client, "/destinations", LeavingKey), s => s == HttpStatusCode.Unauthorized,
+            what: "the removed key refused");
+        Assert.Equal(HttpStatusCode.Redirect, await CallAsync(client, "/portal", cookies: leaving));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(client, "/portal", cookies: staying));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(client, "/destinations", OpsKey));
+
+        // A reload that would leave no key, or an empty one, is refused: the keys stay as they were.
+        await WriteKeysAsync(folder, "\"ops\": \"\"");
+        await Eventually.Until(() => logs.Lines.Any(l => l.Contains("API keys not reloaded", StringComparison.Ordinal)),
+            what: "the refused reload logged");
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(client, "/destinations", OpsKey));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(client, "/portal", cookies: staying));
+    }
+}
