@@ -125,23 +125,8 @@ internal sealed class LdapTestServer : IAsyncDisposable
             "-days", "2", "-extfile", In("server.ext"), "-out", In("server.crt"));
     }
 
-    private static async Task OpenSslAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("openssl") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("openssl did not start");
-        var error = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"openssl {arguments[0]} failed ({process.ExitCode}): {await error}");
-        }
-    }
+    private static Task OpenSslAsync(params string[] arguments) =>
+        TestProcess.RunCheckedAsync("openssl", arguments, TimeSpan.FromSeconds(30));
 
     /// <summary>The entry with this DN (compared without regard to case and spaces), or null.</summary>
     public async Task<LdifEntry?> EntryAsync(string dn)
