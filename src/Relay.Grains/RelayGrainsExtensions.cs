@@ -38,6 +38,8 @@ public static class RelayGrainsExtensions
         services.AddSingleton<Destinations.ConcurrencyLimiter>();
         services.AddSingleton<Destinations.DestinationControl>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Destinations.DestinationControl>());
+        services.AddSingleton<Delivery.DeliveryAttempts>();
+        services.AddSingleton<Delivery.FinalNotifications>();
         services.AddSingleton<SchedulerKeepAlive>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SchedulerKeepAlive>());
         services.AddHostedService<RetentionPurge>();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Relay.Contracts;
+using Relay.Core.Delivery;
 using Relay.Core.Messages;
 using Relay.Core.Storage;
 
@@ -135,6 +136,97 @@ public sealed class DeliveryState : IDeliveryProjection
         _contentType = content.ContentType;
         _headers = new Dictionary<string, string>(content.Headers, StringComparer.OrdinalIgnoreCase);
         ContentUnsaved = false;
+    }
+
+    /// <summary>A new delivery as its envelope gives it; its lifecycle (<see cref="DeliveryLifecycle"/>) sets its status and schedule.</summary>
+    internal static DeliveryState From(DeliveryEnvelope envelope) => new()
+    {
+        MessageId = envelope.MessageId,
+        Destination = envelope.Destination,
+        Topic = envelope.Topic,
+        Payload = envelope.Payload,
+        ContentType = envelope.ContentType,
+        Headers = new Dictionary<string, string>(envelope.Headers, StringComparer.OrdinalIgnoreCase),
+        Contract = envelope.Contract,
+        Notify = envelope.Notify,
+        OrderingKey = envelope.OrderingKey,
+        CorrelationId = envelope.CorrelationId,
+        ContentHash = envelope.ContentHash,
+        AcceptedAt = envelope.AcceptedAt,
+        IsNotification = envelope.IsNotification,
+        Sender = envelope.Sender,
+        TraceParent = envelope.TraceParent,
+        Status = DeliveryStatus.Pending,
+    };
+
+    /// <summary>It takes turns with the other messages of its ordering key (a notification never waits for one, and never notifies in turn).</summary>
+    internal bool Ordered => OrderingKey is not null && !IsNotification;
+
+    /// <summary>What the lifecycle reads of this state.</summary>
+    internal DeliveryProgress ToProgress() => new()
+    {
+        MessageId = MessageId,
+        Destination = Destination,
+        Ordered = Ordered,
+        Notifies = Notify is not null && !IsNotification,
+        Status = Status,
+        Attempts = Attempts,
+        NextAttemptAt = NextAttemptAt,
+        DueAt = DueAt,
+        LastError = LastError,
+        ResponseStatusCode = ResponseStatusCode,
+        ResponseHeaders = ResponseHeaders,
+        ResponseBody = ResponseBody,
+        CompletedAt = CompletedAt,
+        UpdatedAt = UpdatedAt,
+        WasInRetry = WasInRetry,
+        Generation = Generation,
+        NotificationPending = NotificationPending,
+        OrderingReleasePending = OrderingReleasePending,
+        Contract = Contract,
+    };
+
+    /// <summary>Takes what the lifecycle decided (its facts fixed at acceptance are this state's already).</summary>
+    internal void Apply(DeliveryProgress progress)
+    {
+        Status = progress.Status;
+        Attempts = progress.Attempts;
+        NextAttemptAt = progress.NextAttemptAt;
+        DueAt = progress.DueAt;
+        LastError = progress.LastError;
+        ResponseStatusCode = progress.ResponseStatusCode;
+        if (!ReferenceEquals(progress.ResponseHeaders, ResponseHeaders))
+        {
+            // An adapter's headers: kept as the API shows them, whatever their case.
+            ResponseHeaders = progress.ResponseHeaders is null ? null : new Dictionary<string, string>(progress.ResponseHeaders, StringComparer.OrdinalIgnoreCase);
+        }
+
+        ResponseBody = progress.ResponseBody;
+        CompletedAt = progress.CompletedAt;
+        UpdatedAt = progress.UpdatedAt;
+        WasInRetry = progress.WasInRetry;
+        Generation = progress.Generation;
+        NotificationPending = progress.NotificationPending;
+        OrderingReleasePending = progress.OrderingReleasePending;
+        Contract = progress.Contract;
+    }
+
+    /// <summary>A new audit entry of this delivery, numbered in its sequence; add it to <see cref="PendingAudit"/> to write it with the next state.</summary>
+    internal AuditEntry NextAuditEntry(AuditKind kind, DateTimeOffset at, string silo) => new()
+    {
+        MessageId = MessageId,
+        Destination = Destination,
+        Sequence = ++AuditSequence,
+        Kind = kind,
+        At = at,
+        Silo = silo,
+    };
+
+    /// <summary>Forgets the audit entries not yet written (refused with their state), and their sequence numbers.</summary>
+    internal void DropPendingAudit()
+    {
+        AuditSequence -= PendingAudit.Count;
+        PendingAudit.Clear();
     }
 
     /// <summary>Audit entries of the next write; not part of the serialized state.</summary>
