@@ -14,6 +14,7 @@ public sealed class ConfigurationTests
         { "Relay:Destinations:x:Contract", [Destination, "--Relay:Destinations:x:Contract=nope"] },
         { "Relay:Destinations:x:Notify", [Destination, "--Relay:Destinations:x:Notify=ghost"] },
         { "Relay:Topics:t:0", [Destination, "--Relay:Topics:t:0=ghost"] },
+        { "Relay:Topics:t:Subscriptions:0:Destination", [Destination, "--Relay:Topics:t:Subscriptions:0:Destination=ghost"] },
         { "Relay:Contracts:c:MaxAttempts", ["--Relay:Contracts:c:MaxAttempts=0"] },
         { "Relay:Destinations:x:Address", ["--Relay:Destinations:x:Address=not a uri"] },
         { "Relay:Audit:Retention", ["--Relay:Audit:Retention=abc"] },
@@ -63,6 +64,25 @@ public sealed class ConfigurationTests
         await using var silo = SiloProcess.Start(SiloProcess.NewWorkingDirectory(), args);
 
         await AssertStopsNamingAsync(silo, key);
+    }
+
+    [Fact]
+    public async Task A_malformed_filter_stops_the_silo_with_exit_code_2_naming_the_key_and_the_column()
+    {
+        await using var silo = SiloProcess.Start(SiloProcess.NewWorkingDirectory(),
+            [Destination, "--Relay:Topics:t:Subscriptions:0:Destination=x", "--Relay:Topics:t:Subscriptions:0:Filter=region = 'eu' AND amount >"]);
+
+        await AssertStopsNamingAsync(silo, "Relay:Topics:t:Subscriptions:0:Filter", "is not a valid filter at column 27: unexpected end of input");
+    }
+
+    [Fact]
+    public async Task A_topic_with_filtered_subscriptions_and_a_plain_topic_start_together()
+    {
+        await using var silo = SiloProcess.Start(SiloProcess.NewWorkingDirectory(),
+            [Destination, "--Relay:Topics:plain:0=x", "--Relay:Topics:filtered:Subscriptions:0:Destination=x",
+             "--Relay:Topics:filtered:Subscriptions:0:Filter=EXISTS(priority)", "--Relay:Topics:filtered:Subscriptions:1:Destination=x"]);
+
+        await AssertReadyAsync(silo);
     }
 
     public static TheoryData<string, string, string[]> UnknownSettings => new()

@@ -37,6 +37,31 @@ public sealed class UnknownSettingsTests
     }
 
     [Fact]
+    public void A_topic_s_subscriptions_with_filters_are_known_beside_a_plain_list()
+    {
+        Assert.Empty(Find(("Relay:Topics:plain:0", "a"), ("Relay:Topics:plain:1", "b"),
+            ("Relay:Topics:filtered:Subscriptions:0:Destination", "a"), ("Relay:Topics:filtered:Subscriptions:0:Filter", "x = 1"),
+            ("Relay:Topics:filtered:Subscriptions:1:Destination", "b")));
+    }
+
+    [Fact]
+    public void A_misspelled_subscription_setting_is_found()
+    {
+        var problem = Assert.Single(Find(("Relay:Topics:t:Subscriptions:0:Destination", "a"), ("Relay:Topics:t:Subscriptions:0:Filtr", "x = 1")));
+
+        Assert.Equal("Relay:Topics:t:Subscriptions:0:Filtr is not a known setting; did you mean 'Filter'?", problem);
+    }
+
+    [Fact]
+    public void A_filter_inside_a_plain_list_is_refused_with_the_shape_to_use()
+    {
+        var problem = Assert.Single(Find(("Relay:Topics:t:0:Destination", "a"), ("Relay:Topics:t:1", "b")));
+
+        Assert.StartsWith("Relay:Topics:t:0:Destination is not a known setting: Relay:Topics:t:0 is a destination name in a plain list; "
+                          + "a subscription with a filter is written Relay:Topics:t:Subscriptions:0:Destination", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_misspelled_cluster_TLS_setting_is_found()
     {
         var problem = Assert.Single(Find(("Relay:Cluster:Tls:CaPth", "/ca.pem")));

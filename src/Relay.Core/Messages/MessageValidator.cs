@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Relay.Contracts;
 using Relay.Core.Options;
+using Relay.Core.Topics;
 
 namespace Relay.Core.Messages;
 
@@ -38,16 +39,25 @@ public static class MessageValidator
     /// name, why the header cannot be sent there (the end of a sentence), or null.
     /// </param>
     public static bool TryValidate(SendRequest? request, RelayOptions options, Func<string> newId,
+        Func<DestinationOptions, string, string?>? protocolHeaderRule, out ValidatedMessage? message, out RelayError? error) =>
+        TryValidate(request, options, TopicRoutes.Compile(options.Topics), newId, protocolHeaderRule, out message, out error);
+
+    /// <param name="topics">
+    /// The topics of <paramref name="options"/> with their filters compiled (once, not per message): a message sent to
+    /// a topic goes to the subscribers whose filter it matches.
+    /// </param>
+    public static bool TryValidate(SendRequest? request, RelayOptions options, TopicRoutes topics, Func<string> newId,
         Func<DestinationOptions, string, string?>? protocolHeaderRule, out ValidatedMessage? message, out RelayError? error)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(topics);
         ArgumentNullException.ThrowIfNull(newId);
         message = null;
-        error = Validate(request, options, newId, protocolHeaderRule, ref message);
+        error = Validate(request, options, topics, newId, protocolHeaderRule, ref message);
         return error is null;
     }
 
-    private static RelayError? Validate(SendRequest? request, RelayOptions options, Func<string> newId,
+    private static RelayError? Validate(SendRequest? request, RelayOptions options, TopicRoutes topics, Func<string> newId,
         Func<DestinationOptions, string, string?>? protocolHeaderRule, ref ValidatedMessage? message)
     {
         if (request is null)
@@ -85,6 +95,7 @@ public static class MessageValidator
         }
 
         IReadOnlyList<string> destinations;
+        CompiledTopic? topic = null;
         if (hasDestination)
         {
             if (!options.Destinations.ContainsKey(request.Destination!))
@@ -97,13 +108,14 @@ public static class MessageValidator
         }
         else
         {
-            if (!options.Topics.TryGetValue(request.Topic!, out var subscribers))
+            if (!topics.TryGetTopic(request.Topic!, out topic))
             {
                 return RelayError.BadRequest($"Unknown topic '{Shorten(request.Topic!)}'.",
-                    $"Configured topics: {string.Join(", ", options.Topics.Keys.Order(StringComparer.Ordinal))}.");
+                    $"Configured topics: {string.Join(", ", topics.Names.Order(StringComparer.Ordinal))}.");
             }
 
-            destinations = subscribers.Distinct(StringComparer.Ordinal).ToArray();
+            // Which subscribers take it is decided below, once the headers and the payload are known good.
+            destinations = topic.Subscribers;
         }
 
         if (request.Contract is not null && !options.Contracts.ContainsKey(request.Contract)
@@ -175,7 +187,7 @@ public static class MessageValidator
             return RelayError.BadRequest("'contentType' is not a valid media type.", "For example \"application/json\".");
         }
 
-        if ((CheckHeaders(request.Headers, limits) ?? CheckDestinationHeaders(request.Headers, destinations, options, protocolHeaderRule)) is { } headerError)
+        if (CheckHeaders(request.Headers, limits) is { } headerError)
         {
             return headerError;
         }
@@ -188,6 +200,18 @@ public static class MessageValidator
         var headers = request.Headers is null
             ? new SortedDictionary<string, string>(StringComparer.OrdinalIgnoreCase)
             : new SortedDictionary<string, string>(request.Headers, StringComparer.OrdinalIgnoreCase);
+
+        if (topic is { HasFilters: true })
+        {
+            // Evaluated at acceptance, once: the subscribers whose filter the message does not match get no delivery.
+            destinations = topic.Route(new MessageProperties(headers, payload, contentType, request.CorrelationId));
+        }
+
+        // Only the subscribers that take the message can refuse one of its headers.
+        if (CheckDestinationHeaders(request.Headers, destinations, options, protocolHeaderRule) is { } destinationHeaderError)
+        {
+            return destinationHeaderError;
+        }
 
         message = new ValidatedMessage
         {

@@ -4,7 +4,10 @@ namespace Relay.Core.Messages;
 public sealed record ValidatedMessage
 {
     public required string Id { get; init; }
-    /// <summary>The destinations, one delivery each: the named destination, or the topic's subscribers.</summary>
+    /// <summary>
+    /// The destinations, one delivery each: the named destination, or the topic's subscribers that take the message
+    /// (those whose filter it matches; none when it matches no filter).
+    /// </summary>
     public required IReadOnlyList<string> Destinations { get; init; }
     public string? Destination { get; init; }
     public string? Topic { get; init; }

@@ -1,3 +1,5 @@
+using Relay.Core.Topics;
+
 namespace Relay.Core.Options;
 
 /// <summary>The section <c>Relay</c> of the configuration (docs/API.md, "Configuration").</summary>
@@ -9,7 +11,8 @@ public sealed class RelayOptions
     public RelayClusterOptions Cluster { get; set; } = new();
     public Dictionary<string, RetryContractOptions> Contracts { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, DestinationOptions> Destinations { get; set; } = new(StringComparer.Ordinal);
-    public Dictionary<string, List<string>> Topics { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Each topic's subscriptions: a plain list of destination names, or <c>{"Subscriptions": [...]}</c> with filters.</summary>
+    public Dictionary<string, TopicOptions> Topics { get; set; } = new(StringComparer.Ordinal);
     public LimitOptions Limits { get; set; } = new();
     public AuditOptions Audit { get; set; } = new();
     public RetentionOptions Retention { get; set; } = new();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Relay.Core.Topics;
 
 namespace Relay.Core.Options;
 
@@ -284,22 +285,33 @@ public static partial class RelayOptionsValidator
             return;
         }
 
-        foreach (var (name, subscribers) in options.Topics.OrderBy(t => t.Key, StringComparer.Ordinal))
+        foreach (var (name, topic) in options.Topics.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             var key = $"{Root}:Topics:{name}";
             CheckName(key, "topic", name, errors);
-            if (subscribers is null || subscribers.Count == 0)
+            if (topic?.Subscriptions is null || topic.Subscriptions.Count == 0)
             {
                 errors.Add($"{key} has no subscribers; list at least one destination.");
                 continue;
             }
 
-            for (var i = 0; i < subscribers.Count; i++)
+            for (var i = 0; i < topic.Subscriptions.Count; i++)
             {
-                var subscriber = subscribers[i];
-                if (subscriber is null || options.Destinations is null || !options.Destinations.ContainsKey(subscriber))
+                var subscription = topic.Subscriptions[i];
+                var subscriber = subscription?.Destination;
+                if (string.IsNullOrEmpty(subscriber) || options.Destinations is null || !options.Destinations.ContainsKey(subscriber))
                 {
-                    errors.Add($"{key}:{i} names the unknown destination '{Shorten(subscriber)}' (known: {Known(options.Destinations?.Keys)}).");
+                    errors.Add(string.IsNullOrEmpty(subscriber) && !topic.IsPlainList()
+                        ? $"{key}:{topic.DestinationKey(i)} is missing; a subscription names a destination."
+                        : $"{key}:{topic.DestinationKey(i)} names the unknown destination '{Shorten(subscriber)}' (known: {Known(options.Destinations?.Keys)}).");
+                }
+
+                // A filter is compiled here, once, so that a malformed one stops the silo with its place in the text.
+                if (!string.IsNullOrWhiteSpace(subscription?.Filter)
+                    && !SubscriptionFilter.TryCompile(subscription.Filter, out _, out var filterError))
+                {
+                    errors.Add($"{key}:{TopicOptions.FilterKey(i)} is not a valid filter at column {filterError!.Column}: {filterError.Message}. "
+                        + $"The filter: {(subscription.Filter.Length <= 200 ? subscription.Filter : subscription.Filter[..200] + "…")}");
                 }
             }
         }

@@ -6,6 +6,7 @@ using Orleans.Storage;
 using Relay.Storage.AdoNet;
 using Relay.Adapters;
 using Relay.Core.Options;
+using Relay.Core.Topics;
 using Relay.Grains;
 using Relay.Silo.Api;
 using Relay.Silo.Cluster;
@@ -54,7 +55,13 @@ public static class RelayHostExtensions
         builder.AddRelayTelemetry();
         builder.AddRelayHealth();
         services.AddOptions<RelayOptions>().Bind(section)
-            .PostConfigure(o => DestinationProtocols.Bind(section.GetSection(nameof(RelayOptions.Destinations)), protocols, o.Destinations));
+            .PostConfigure(o =>
+            {
+                DestinationProtocols.Bind(section.GetSection(nameof(RelayOptions.Destinations)), protocols, o.Destinations);
+                TopicsBinding.Bind(section.GetSection(nameof(RelayOptions.Topics)), o.Topics);
+            });
+        // The topics' filters, compiled once: every message sent to a topic is routed with them.
+        services.AddSingleton(sp => TopicRoutes.Compile(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<RelayOptions>>().Value.Topics));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
         services.AddSingleton<Operating.OperatorActions>();
@@ -188,6 +195,7 @@ public static class RelayHostExtensions
         CheckEntries<RetryContractOptions>(section.GetSection(nameof(RelayOptions.Contracts)), problems);
         options ??= new RelayOptions();
         problems.AddRange(DestinationProtocols.Bind(section.GetSection(nameof(RelayOptions.Destinations)), protocols, options.Destinations));
+        TopicsBinding.Bind(section.GetSection(nameof(RelayOptions.Topics)), options.Topics);
         if (problems.Count > 0)
         {
             throw new RelayConfigurationException(problems);

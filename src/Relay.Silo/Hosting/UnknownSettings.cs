@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Reflection;
 using Orleans.Configuration;
 using Relay.Core.Options;
+using Relay.Core.Topics;
 
 namespace Relay.Silo.Hosting;
 
@@ -80,6 +81,21 @@ internal static class UnknownSettings
 
     private static void CheckObject(IConfigurationSection section, Type type, List<string> problems)
     {
+        if (type == typeof(TopicOptions) && !TopicsBinding.HasSubscriptions(section))
+        {
+            // A topic given as a plain list of destination names: each entry is a name, nothing below it.
+            foreach (var entry in section.GetChildren())
+            {
+                foreach (var child in entry.GetChildren())
+                {
+                    problems.Add($"{child.Path} is not a known setting: {entry.Path} is a destination name in a plain list; "
+                                 + $"a subscription with a filter is written {section.Path}:{TopicsBinding.SubscriptionsKey}:0:Destination and :Filter.");
+                }
+            }
+
+            return;
+        }
+
         var known = Properties(type);
         if (type == typeof(DestinationOptions))
         {

@@ -17,7 +17,7 @@ public class DestinationHeadersTests
             ["open"] = new DestinationOptions { Address = "http://127.0.0.1:9001/open" },
             ["soap"] = new DestinationOptions { Protocol = "Soap", Address = "http://127.0.0.1:9002/svc", Username = "relay", Password = "pw" },
         },
-        Topics = { ["both"] = ["open", "keyed"] },
+        Topics = { ["both"] = TopicOptions.Of("open", "keyed") },
     };
 
     private static SendRequest Message(string header, string? destination = "keyed", string? topic = null) => new()

@@ -15,7 +15,7 @@ public class MessageValidatorTests
             ["shipping"] = new DestinationOptions { Address = "http://127.0.0.1:9001/ship" },
             ["app-callbacks"] = new DestinationOptions { Address = "http://127.0.0.1:9100/notify", Contract = "fast" },
         },
-        Topics = { ["order.created"] = ["billing", "shipping", "billing"] },
+        Topics = { ["order.created"] = TopicOptions.Of("billing", "shipping", "billing") },
         Limits = { MaxPayloadBytes = 1024 },
     };
 
@@ -450,6 +450,55 @@ public class MessageValidatorTests
         Assert.Equal(["billing", "shipping"], message.Destinations);
         Assert.Equal("order.created", message.Topic);
         Assert.Null(message.Destination);
+    }
+
+    private static RelayOptions Filtered()
+    {
+        var options = Options();
+        options.Topics["orders"] = new TopicOptions
+        {
+            Subscriptions =
+            [
+                new() { Destination = "billing", Filter = "amount > 100" },
+                new() { Destination = "shipping", Filter = "X-Region = 'eu'" },
+            ],
+        };
+        return options;
+    }
+
+    [Theory]
+    [InlineData("{\"amount\": 200}", "eu", new[] { "billing", "shipping" })]
+    [InlineData("{\"amount\": 200}", "us", new[] { "billing" })]
+    [InlineData("{\"amount\": 50}", "eu", new[] { "shipping" })]
+    [InlineData("{\"amount\": 50}", "us", new string[0])]
+    public void A_topic_goes_to_the_subscribers_whose_filter_the_message_matches(string payload, string region, string[] expected)
+    {
+        var options = Filtered();
+        var message = Valid(With(r => { r.Destination = null; r.Topic = "orders"; r.Payload = payload; r.Headers = new() { ["X-Region"] = region }; }), options);
+
+        Assert.Equal(expected, message.Destinations);
+        Assert.Equal("orders", message.Topic);
+    }
+
+    [Fact]
+    public void A_header_kept_by_a_subscriber_that_does_not_take_the_message_does_not_refuse_it()
+    {
+        var options = Filtered();
+        options.Destinations["shipping"].Headers["X-Api-Key"] = "secret";
+        // shipping keeps X-Api-Key; the message is not for shipping (X-Region is us), so billing alone takes it.
+        var message = Valid(With(r =>
+        {
+            r.Destination = null; r.Topic = "orders"; r.Payload = "{\"amount\": 200}";
+            r.Headers = new() { ["X-Region"] = "us", ["X-Api-Key"] = "the-sender-s" };
+        }), options);
+        Assert.Equal(["billing"], message.Destinations);
+
+        // For eu, shipping takes it too, and refuses the header: the whole message is refused.
+        Refused(With(r =>
+        {
+            r.Destination = null; r.Topic = "orders"; r.Payload = "{\"amount\": 200}";
+            r.Headers = new() { ["X-Region"] = "eu", ["X-Api-Key"] = "the-sender-s" };
+        }), 400, options);
     }
 
     [Fact]

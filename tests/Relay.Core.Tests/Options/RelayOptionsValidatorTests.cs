@@ -44,7 +44,7 @@ public class RelayOptionsValidatorTests
             ["shipping"] = new DestinationOptions { Protocol = "Http", Address = "https://shipping.example.com/orders", Contract = "backoff" },
             ["app-callbacks"] = new DestinationOptions { Protocol = "Http", Address = "http://127.0.0.1:9100/notify", Contract = "fast" },
         },
-        Topics = { ["order.created"] = ["billing", "shipping"] },
+        Topics = { ["order.created"] = TopicOptions.Of("billing", "shipping") },
     };
 
     private static string OnlyError(RelayOptions options, IReadOnlyCollection<IDestinationProtocol>? protocols = null) =>
@@ -122,8 +122,8 @@ public class RelayOptionsValidatorTests
         { "Relay:Destinations:billing:Contract", o => o.Destinations["billing"].Contract = "fastt" },
         { "Relay:Destinations:billing:Contract", o => o.Destinations["billing"].Contract = "Fast" },
         { "Relay:Destinations:billing:Notify", o => o.Destinations["billing"].Notify = "app-callback" },
-        { "Relay:Topics:order.created:1", o => o.Topics["order.created"] = ["billing", "shiping"] },
-        { "Relay:Topics:order.created", o => o.Topics["order.created"] = [] },
+        { "Relay:Topics:order.created:1", o => o.Topics["order.created"] = TopicOptions.Of("billing", "shiping") },
+        { "Relay:Topics:order.created", o => o.Topics["order.created"] = TopicOptions.Of() },
         { "Relay:Contracts:fast:MaxAttempts", o => o.Contracts["fast"].MaxAttempts = 0 },
         { "Relay:Contracts:fast:MaxAttempts", o => o.Contracts["fast"].MaxAttempts = -3 },
         { "Relay:Contracts:fast:Delay", o => o.Contracts["fast"].Delay = TimeSpan.FromSeconds(-1) },
@@ -139,8 +139,8 @@ public class RelayOptionsValidatorTests
         { "Relay:Destinations:" + new string('d', 101), o => o.Destinations[new string('d', 101)] = new DestinationOptions { Address = "http://x/" } },
         { "Relay:Destinations:none", o => o.Destinations["none"] = new DestinationOptions { Address = "http://x/" } },
         { "Relay:Destinations:empty", o => o.Destinations["empty"] = null! },
-        { "Relay:Topics:order/created", o => o.Topics["order/created"] = ["billing"] },
-        { "Relay:Topics:order:created", o => o.Topics["order:created"] = ["billing"] },
+        { "Relay:Topics:order/created", o => o.Topics["order/created"] = TopicOptions.Of("billing") },
+        { "Relay:Topics:order:created", o => o.Topics["order:created"] = TopicOptions.Of("billing") },
         { "Relay:Contracts:fäst", o => o.Contracts["fäst"] = new RetryContractOptions() },
         { "Relay:Contracts:", o => o.Contracts[""] = new RetryContractOptions() },
         { "Relay:Destinations:billing:Address", o => o.Destinations["billing"].Address = "" },
