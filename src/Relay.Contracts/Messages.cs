@@ -58,6 +58,11 @@ public sealed class SendResult
     [DataMember(Order = 6, EmitDefaultValue = false), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? CorrelationId { get; set; }
     /// <summary>The topic it was sent to; absent when sent to a destination.</summary>
     [DataMember(Order = 7, EmitDefaultValue = false), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Topic { get; set; }
+    /// <summary>
+    /// Sent to a topic: the subscribers that took the message (those whose filter it matched), one delivery each;
+    /// empty when it matched no subscriber's filter (then nothing was stored). Absent when sent to a destination.
+    /// </summary>
+    [DataMember(Order = 8, EmitDefaultValue = false), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<string>? Subscribers { get; set; }
 }
 
 /// <summary>One message on its way to one destination.</summary>

@@ -17,6 +17,7 @@ public sealed class RelayMetrics
 
     private readonly Meter _meter;
     private readonly Counter<long> _messagesAccepted;
+    private readonly Counter<long> _messagesUnmatched;
     private readonly Counter<long> _attempts;
     private readonly Histogram<double> _attemptDuration;
     private readonly Counter<long> _deliveriesCompleted;
@@ -28,6 +29,8 @@ public sealed class RelayMetrics
         var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
         _messagesAccepted = _meter.CreateCounter<long>("relay.messages.accepted", "{message}",
             "Messages accepted and stored (a repeated send of the same id is not counted again).");
+        _messagesUnmatched = _meter.CreateCounter<long>("relay.messages.unmatched", "{message}",
+            "Messages sent to a topic whose subscribers' filters all refused them: answered, nothing stored.");
         _attempts = _meter.CreateCounter<long>("relay.delivery.attempts", "{attempt}",
             "Attempts of deliveries through their protocol adapter, by outcome.");
         _attemptDuration = _meter.CreateHistogram("relay.delivery.attempt.duration", "s",
@@ -37,6 +40,9 @@ public sealed class RelayMetrics
         _sendDuration = _meter.CreateHistogram("relay.send.duration", "s",
             "How long a send (POST /messages, SOAP Send) took to answer, validation, storage and first attempts included.", advice: advice);
     }
+
+    /// <summary>A message to <paramref name="topic"/> matched none of its subscribers' filters: nothing was stored.</summary>
+    public void MessageUnmatched(string topic) => _messagesUnmatched.Add(1, new TagList { { RelayTelemetry.TopicTag, topic } });
 
     /// <summary>A new message was stored: to a destination, or to a topic.</summary>
     public void MessageAccepted(string? destination, string? topic)

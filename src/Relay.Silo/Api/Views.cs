@@ -52,6 +52,11 @@ internal static class Views
                     d.ResponseBody),
             }).ToList(),
         };
+        if (result.Topic is not null)
+        {
+            result.Subscribers = result.Deliveries.Select(d => d.Destination).ToList();
+        }
+
         if (withAudit)
         {
             result.Attempts = message.Audit.Where(a => a.Kind == AuditKind.Attempt).Select(a => new AttemptRecord

@@ -5,7 +5,9 @@ using Relay.Contracts;
 using Relay.Core.Messages;
 using Relay.Core.Options;
 using Relay.Core.Storage;
+using Relay.Core;
 using Relay.Core.Telemetry;
+using Relay.Core.Topics;
 using Relay.Grains;
 using Relay.Grains.Messages;
 using Relay.Silo.Api;
@@ -24,7 +26,7 @@ public readonly record struct MessageOutcome(SendResult? Result, RelayError? Err
 /// mapping of failures to errors a caller can act on.
 /// </summary>
 public sealed partial class MessageService(IGrainFactory grains, IRelayStore store, IOptions<RelayOptions> options,
-    ProtocolAdapters adapters, RelayMetrics metrics, TimeProvider time, ILogger<MessageService> logger)
+    TopicRoutes topics, ProtocolAdapters adapters, RelayMetrics metrics, TimeProvider time, ILogger<MessageService> logger)
 {
     /// <summary>The <c>relay.front_door</c> of a send through <c>POST /messages</c>.</summary>
     public const string HttpFrontDoor = "http";
@@ -66,7 +68,7 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
 
     private async Task<MessageOutcome> SendCoreAsync(SendRequest? request, RelayCaller caller, Activity? span)
     {
-        if (!MessageValidator.TryValidate(request, options.Value, NewId, adapters.RefusesHeader, out var message, out var error))
+        if (!MessageValidator.TryValidate(request, options.Value, topics, NewId, adapters.RefusesHeader, out var message, out var error))
         {
             return MessageOutcome.Failed(error!);
         }
@@ -75,6 +77,11 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
         {
             span.SetTag(RelayTelemetry.MessageIdTag, message!.Id);
             span.SetTag(message.Topic is null ? RelayTelemetry.DestinationTag : RelayTelemetry.TopicTag, message.Topic ?? message.Destinations[0]);
+        }
+
+        if (message!.Destinations.Count == 0)
+        {
+            return Unmatched(message);
         }
 
         var command = new SendCommand
@@ -105,8 +112,38 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
             var result = Views.ToResult(view);
             result.CorrelationId = message.CorrelationId;
             result.Topic = message.Topic;
+            if (message.Topic is not null)
+            {
+                result.Subscribers = result.Deliveries.Select(d => d.Destination).ToList();
+            }
+
             return new MessageOutcome(result, null);
         });
+    }
+
+    /// <summary>
+    /// A message to a topic that no subscriber's filter took: as Azure Service Bus drops a message no subscription's
+    /// rule matches, and SNS and EventBridge a message no subscription or rule matches, the send succeeds and nothing is
+    /// stored, because there is nothing to deliver, retry or audit. The answer says so: 200, status <c>Delivered</c>
+    /// (no delivery is outstanding, as for a message whose deliveries were all discarded), no deliveries, and
+    /// <c>subscribers</c> empty. Publishers need not know the subscriptions, so this is not an error; the metric
+    /// <c>relay.messages.unmatched</c> counts them per topic. Sent again, the same message is routed again (same
+    /// answer); <c>GET /messages/{id}</c> answers 404.
+    /// </summary>
+    private MessageOutcome Unmatched(ValidatedMessage message)
+    {
+        metrics.MessageUnmatched(message.Topic!);
+        Log.Unmatched(logger, message.Id, message.Topic!);
+        return new MessageOutcome(new SendResult
+        {
+            Id = message.Id,
+            Status = DeliveryStatus.Delivered,
+            AcceptedAt = RelayClock.Now(time),
+            Deliveries = [],
+            CorrelationId = message.CorrelationId,
+            Topic = message.Topic,
+            Subscribers = [],
+        }, null);
     }
 
     /// <summary>
@@ -162,5 +199,8 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
     {
         [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Message {MessageId}: storage or cluster unavailable")]
         public static partial void Unavailable(ILogger logger, Exception exception, string messageId);
+
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Message {MessageId} to topic {Topic}: no subscriber's filter matched it; nothing stored")]
+        public static partial void Unmatched(ILogger logger, string messageId, string topic);
     }
 }
