@@ -18,6 +18,8 @@ public sealed class MessageProperties
     private readonly string? _contentType;
     private readonly string? _correlationId;
     private Dictionary<string, FilterValue>? _fields;
+    // Each name is resolved once per message: the filters of a topic mostly read the same few names.
+    private Dictionary<string, FilterValue>? _resolved;
 
     /// <param name="headers">The message's headers; looked up without regard to case.</param>
     public MessageProperties(IReadOnlyDictionary<string, string> headers, ReadOnlyMemory<byte> payload, string? contentType, string? correlationId)
@@ -33,6 +35,18 @@ public sealed class MessageProperties
     public int PayloadReads { get; private set; }
 
     internal FilterValue Resolve(string name)
+    {
+        _resolved ??= new Dictionary<string, FilterValue>(StringComparer.Ordinal);
+        if (!_resolved.TryGetValue(name, out var value))
+        {
+            value = ResolveOnce(name);
+            _resolved[name] = value;
+        }
+
+        return value;
+    }
+
+    private FilterValue ResolveOnce(string name)
     {
         if (_headers.TryGetValue(name, out var header))
         {

@@ -41,8 +41,9 @@ public sealed class CompiledTopic
     {
         Name = name;
         _subscriptions = subscriptions;
-        _repeats = subscriptions.Select(s => s.Item1).Distinct(StringComparer.Ordinal).Count() != subscriptions.Length;
         HasFilters = subscriptions.Any(s => s.Item2 is not null);
+        Subscribers = subscriptions.Select(s => s.Item1).Distinct(StringComparer.Ordinal).ToArray();
+        _repeats = Subscribers.Count != subscriptions.Length;
     }
 
     public string Name { get; }
@@ -51,7 +52,7 @@ public sealed class CompiledTopic
     public bool HasFilters { get; }
 
     /// <summary>Every destination subscribed, each once, in the order configured.</summary>
-    public IReadOnlyList<string> Subscribers => _subscriptions.Select(s => s.Destination).Distinct(StringComparer.Ordinal).ToArray();
+    public IReadOnlyList<string> Subscribers { get; }
 
     public static CompiledTopic Compile(string name, TopicOptions topic)
     {

@@ -19,33 +19,42 @@ internal enum FilterValueKind : byte
     Other,
 }
 
-internal readonly record struct FilterValue(FilterValueKind Kind, string? Text = null, double Number = 0, bool Boolean = false)
+internal readonly record struct FilterValue(FilterValueKind Kind, string? Text = null, double Number = 0, bool Boolean = false,
+    bool TextIsNumber = false, bool TextIsBoolean = false)
 {
     public static readonly FilterValue Missing = new(FilterValueKind.Missing);
     public static readonly FilterValue Null = new(FilterValueKind.Null);
     public static readonly FilterValue Other = new(FilterValueKind.Other);
 
-    public static FilterValue Untyped(string text) => new(FilterValueKind.Text, text);
+    /// <summary>
+    /// Untyped text, read at once as a number (invariant culture: <c>200</c>, <c>-1.5</c>, <c>1e3</c>) and as a
+    /// boolean (<c>true</c>, <c>false</c>, any case) when it is one: once per name and message, not per comparison.
+    /// </summary>
+    public static FilterValue Untyped(string text)
+    {
+        var isNumber = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number);
+        var isBoolean = bool.TryParse(text, out var boolean);
+        return new(FilterValueKind.Text, text, isNumber ? number : 0, boolean, isNumber, isBoolean);
+    }
+
     public static FilterValue Of(string text) => new(FilterValueKind.String, text);
     public static FilterValue Of(double number) => new(FilterValueKind.Number, Number: number);
     public static FilterValue Of(bool boolean) => new(FilterValueKind.Boolean, Boolean: boolean);
 
     public bool IsTextual => Kind is FilterValueKind.Text or FilterValueKind.String;
 
-    /// <summary>An untyped text read as a number (invariant culture: <c>200</c>, <c>-1.5</c>, <c>1e3</c>), when it is one.</summary>
+    /// <summary>Untyped text as a number, when it is one.</summary>
     public bool TryNumber(out double number)
     {
-        number = 0;
-        return Kind == FilterValueKind.Text
-               && double.TryParse(Text, NumberStyles.Float, CultureInfo.InvariantCulture, out number)
-               && double.IsFinite(number);
+        number = Number;
+        return Kind == FilterValueKind.Text && TextIsNumber;
     }
 
-    /// <summary>An untyped text read as a boolean (<c>true</c>, <c>false</c>, any case), when it is one.</summary>
+    /// <summary>Untyped text as a boolean, when it is one.</summary>
     public bool TryBoolean(out bool boolean)
     {
-        boolean = false;
-        return Kind == FilterValueKind.Text && bool.TryParse(Text, out boolean);
+        boolean = Boolean;
+        return Kind == FilterValueKind.Text && TextIsBoolean;
     }
 }
 
