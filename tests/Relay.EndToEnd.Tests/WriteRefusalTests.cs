@@ -39,6 +39,8 @@ public abstract class WriteRefusalTests : IAsyncLifetime
         settings["Relay:Destinations:answering:Contract"] = "quick";
         settings["Relay:Destinations:refusing:Address"] = Destination.Url("/refuse");
         settings["Relay:Destinations:refusing:Contract"] = "quick";
+        settings["Relay:Destinations:refusing:NotifyOn"] = "Always";
+        settings["Relay:Destinations:hook:Address"] = Destination.Url("/hook");
         settings["Relay:Destinations:witness:Address"] = Destination.Url("/witness");
         settings["Relay:Destinations:witness:Contract"] = "quick";
         Silo = await TestSilo.StartAsync(settings);
@@ -127,6 +129,40 @@ public abstract class WriteRefusalTests : IAsyncLifetime
         Assert.True(resubmit.IsSuccessStatusCode, await resubmit.Content.ReadAsStringAsync());
         await Silo.WaitForStatusAsync(id, "Delivered");
         Assert.Equal(2, RequestsOf(id).Count);
+    }
+
+    [Fact]
+    public async Task A_success_whose_outcome_the_database_refuses_stays_Delivered_says_why_is_never_sent_again_and_notifies_once()
+    {
+        var id = NewId("refused-200");
+        await RefuseResponsesAsync(id);
+        Destination.Answer("/refuse", new Reply(200, "received"));
+        Destination.Answer("/hook", Reply.Ok());
+
+        var (response, sent) = await Silo.SendAndReadAsync(new { id, destination = "refusing", payload = "p", notify = "hook" });
+
+        // The destination has the message; only its response could not be stored: Delivered, and said so.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Delivered", (string?)sent["status"]);
+        var stored = await Silo.GetMessageAsync(id);
+        var delivery = stored!["deliveries"]![0]!;
+        Assert.Equal("Delivered", (string?)delivery["status"]);
+        var lastError = (string?)delivery["lastError"];
+        Assert.StartsWith("The outcome of attempt 1 (Success 200) could not be stored: the database refused it (23", lastError);
+        Assert.EndsWith("Delivered; stored without its response.", lastError);
+        Assert.Null(delivery["response"]?["body"]);
+        var parked = Assert.Single(stored["events"]!.AsArray());
+        Assert.Equal("Parked", (string?)parked!["action"]);
+        Assert.Equal(lastError, (string?)parked["detail"]);
+
+        // Never sent again: a resubmit is refused, and the schedulers leave it alone. Its notification, once.
+        using var resubmit = await Silo.Client.PostAsJsonAsync($"/messages/{id}/resubmit", new { });
+        Assert.Equal(HttpStatusCode.Conflict, resubmit.StatusCode);
+        await Silo.WaitForStatusAsync($"~notify:refusing:0:{id}", "Delivered");
+        await SeveralPollsAsync();
+        Assert.Single(RequestsOf(id));
+        Assert.Equal("Delivered", (string?)(await Silo.GetMessageAsync(id))!["status"]);
+        Assert.Single(Destination.ReceivedAt("/hook"), r => r.Text.Contains(id, StringComparison.Ordinal));
     }
 
     private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}";

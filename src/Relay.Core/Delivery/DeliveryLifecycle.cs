@@ -40,7 +40,7 @@ public static class DeliveryLifecycle
             DeliveryEvent.Resubmitted e => Resubmit(state, e, rules, now),
             DeliveryEvent.Discarded e => Discard(state, e, rules, now),
             DeliveryEvent.HandedOver => HandedOver(state, now),
-            DeliveryEvent.WriteRefused e => Park(state, Refused(state, e), e.Attempt, keepResponse: false, rules, now),
+            DeliveryEvent.WriteRefused e => WriteRefused(state, e, rules, now),
             _ => throw new ArgumentOutOfRangeException(nameof(@event), @event, "An event the lifecycle does not know."),
         };
     }
@@ -292,15 +292,37 @@ public static class DeliveryLifecycle
         new(state with { NotificationPending = false, OrderingReleasePending = false, DueAt = null, UpdatedAt = now }, DeliveryEffects.Write);
 
     /// <summary>
-    /// Parks a delivery that cannot go on (its state refused by the database, or its destination no longer configured):
-    /// DeadLettered, not due, the reason in LastError, a Parked audit entry; without its last response unless
-    /// <paramref name="keepResponse"/>. Resubmittable like any dead letter; it holds its ordering key back and owes its
-    /// final notification as a dead letter would.
+    /// The database refused to store <paramref name="state"/> (the state a decision made) for its data. A refused write
+    /// changes what is stored about a delivery, never what happened to it: a final status stays (Delivered above all:
+    /// its destination has the message, and a dead letter would invite a resubmit, a duplicate at the partner), with
+    /// what its decision owed and no more (the refused write that cleared a hand-over owes it no second time). A
+    /// delivery not at a final status cannot go on: it is parked as a dead letter. Either way the response goes (it may
+    /// be what the database refused), the reason is in LastError, and a Parked audit entry replaces the refused ones.
+    /// </summary>
+    private static DeliveryDecision WriteRefused(DeliveryProgress state, DeliveryEvent.WriteRefused e, DeliveryRules rules, DateTimeOffset now)
+    {
+        if (!StatusRollup.IsFinal(state.Status))
+        {
+            return Park(state, Refused(state, e), e.Attempt, keepResponse: false, rules, now);
+        }
+
+        var reason = Refused(state, e);
+        var kept = state with { LastError = reason, ResponseHeaders = null, ResponseBody = null, UpdatedAt = now };
+        return new(kept, DeliveryEffects.Write | (kept.OwesHandOver ? DeliveryEffects.HandOver : DeliveryEffects.None))
+        {
+            Audit = ParkedNote(state, reason, e.Attempt),
+        };
+    }
+
+    /// <summary>
+    /// Parks a delivery that cannot go on (its state refused by the database before it reached a final status, or its
+    /// destination no longer configured): DeadLettered, not due, the reason in LastError, a Parked audit entry; without
+    /// its last response unless <paramref name="keepResponse"/>. Resubmittable like any dead letter; it holds its
+    /// ordering key back and owes its final notification as a dead letter would.
     /// </summary>
     private static DeliveryDecision Park(DeliveryProgress state, string reason, RefusedAttempt? attempt, bool keepResponse, DeliveryRules rules, DateTimeOffset now)
     {
-        // A refused discard leaves a dead letter as it was: its notification was owed when it was dead-lettered.
-        var notify = state.Status != DeliveryStatus.Discarded && OwesNotification(state, rules.Destination?.NotifyOn);
+        var notify = OwesNotification(state, rules.Destination?.NotifyOn);
         var parked = state with
         {
             Status = DeliveryStatus.DeadLettered,
@@ -316,15 +338,17 @@ public static class DeliveryLifecycle
         };
         return new(parked, DeliveryEffects.Write | (notify ? DeliveryEffects.HandOver : DeliveryEffects.None))
         {
-            Audit = new AuditNote(AuditKind.Parked)
-            {
-                Attempt = attempt?.Attempt ?? state.Attempts,
-                Outcome = attempt?.Outcome,
-                StatusCode = attempt?.StatusCode,
-                Detail = reason,
-            },
+            Audit = ParkedNote(state, reason, attempt),
         };
     }
+
+    private static AuditNote ParkedNote(DeliveryProgress state, string reason, RefusedAttempt? attempt) => new(AuditKind.Parked)
+    {
+        Attempt = attempt?.Attempt ?? state.Attempts,
+        Outcome = attempt?.Outcome,
+        StatusCode = attempt?.StatusCode,
+        Detail = reason,
+    };
 
     private static DeliveryDecision Refuse(DeliveryProgress state, RelayError refusal) =>
         new(state, DeliveryEffects.None) { Refusal = refusal };
@@ -338,6 +362,11 @@ public static class DeliveryLifecycle
             ? $"The delivery's state ({state.Status}) could not be stored"
             : $"The outcome of attempt {attempt.Attempt} ({attempt.Outcome}{(attempt.StatusCode is { } code ? $" {code}" : "")}) could not be stored";
         // Its response goes too: it may be what the database refused.
-        return $"{what}: the database refused it ({e.Refusal}). Parked; resubmit it once the cause is mended.";
+        return state.Status switch
+        {
+            DeliveryStatus.Delivered => $"{what}: the database refused it ({e.Refusal}). Delivered; stored without its response.",
+            DeliveryStatus.Discarded => $"{what}: the database refused it ({e.Refusal}). Discarded; stored without its response.",
+            _ => $"{what}: the database refused it ({e.Refusal}). Parked; resubmit it once the cause is mended.",
+        };
     }
 }

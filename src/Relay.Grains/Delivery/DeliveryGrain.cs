@@ -113,7 +113,7 @@ internal sealed partial class DeliveryGrain(
         Log.Accepted(logger, S.MessageId, S.Destination);
         if (decision.Audit?.Kind == AuditKind.Parked)
         {
-            Log.Parked(logger, S.MessageId, S.Destination, S.LastError!);
+            Log.Parked(logger, S.MessageId, S.Destination, S.Status, S.LastError!);
             return S.ToView();
         }
 
@@ -396,8 +396,9 @@ internal sealed partial class DeliveryGrain(
     /// <summary>
     /// Writes the state a decision made (when it asks for a write). True when it is stored as decided. A write the
     /// database refuses for its data parks the delivery instead (docs/ARCHITECTURE.md, "Crash safety"), from the same
-    /// version, and carries out the parking's effects in place of the refused decision's: false. Any other failure is
-    /// an outage: memory and database may now disagree, so the grain starts again from the database next time.
+    /// version (a final status is kept: the lifecycle's WriteRefused), and carries out the parking's effects in place
+    /// of the refused decision's: false. Any other failure is an outage: memory and database may now disagree, so the
+    /// grain starts again from the database next time.
     /// </summary>
     private async Task<bool> StoreAsync(DeliveryDecision decision)
     {
@@ -446,7 +447,7 @@ internal sealed partial class DeliveryGrain(
 
         if (decision.Audit?.Kind == AuditKind.Parked)
         {
-            Log.Parked(logger, S.MessageId, S.Destination, S.LastError!);
+            Log.Parked(logger, S.MessageId, S.Destination, S.Status, S.LastError!);
         }
     }
 
@@ -531,8 +532,8 @@ internal sealed partial class DeliveryGrain(
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Message {MessageId} to {Destination}: storing the delivery failed")]
         public static partial void WriteFailed(ILogger logger, Exception exception, string messageId, string destination);
 
-        [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Message {MessageId} to {Destination} parked (dead-lettered): {Reason}")]
-        public static partial void Parked(ILogger logger, string messageId, string destination, string reason);
+        [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Message {MessageId} to {Destination} parked ({Status}): {Reason}")]
+        public static partial void Parked(ILogger logger, string messageId, string destination, DeliveryStatus status, string reason);
 
         [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Message {MessageId} to {Destination} resubmitted by {By}")]
         public static partial void Resubmitted(ILogger logger, string messageId, string destination, string by);

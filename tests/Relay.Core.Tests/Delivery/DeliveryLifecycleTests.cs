@@ -21,8 +21,8 @@ public class DeliveryLifecycleTests
         public sealed record Resubmit(bool Named, bool AttemptNow, bool Held, bool Edit) : Step;
         public sealed record Discard : Step;
         public sealed record Release : Step;
-        /// <summary>The database refuses the next write for its data.</summary>
-        public sealed record RefuseNextWrite : Step;
+        /// <summary>The database lets <paramref name="Skip"/> writes through, then refuses the next one for its data.</summary>
+        public sealed record RefuseWrite(int Skip) : Step;
         public sealed record Wait(int Seconds) : Step;
     }
 
@@ -63,7 +63,8 @@ public class DeliveryLifecycleTests
         select (Step)new Step.Resubmit(named, attemptNow, held, edit),
         Gen.Constant((Step)new Step.Discard()),
         Gen.Constant((Step)new Step.Release()),
-        Gen.Elements((Step)new Step.RefuseNextWrite(), new Step.Wait(1), new Step.Wait(3600)));
+        Gen.Choose(0, 2).Select(skip => (Step)new Step.RefuseWrite(skip)),
+        Gen.Elements((Step)new Step.Wait(1), new Step.Wait(3600)));
 
     private static readonly Gen<(AttemptOutcome, int?)> Answers =
         from outcome in Gen.Elements(AttemptOutcome.RetryableFailure, AttemptOutcome.RetryableFailure, AttemptOutcome.Success, AttemptOutcome.NonRetryableFailure)
@@ -91,7 +92,7 @@ public class DeliveryLifecycleTests
     {
         var run = new Run();
         var now = Start;
-        var refuseNextWrite = false;
+        int? refuseAfter = null;
         int answer = 0, turn = 0;
         run.State = new DeliveryProgress
         {
@@ -115,11 +116,12 @@ public class DeliveryLifecycleTests
             }
 
             run.State = decision.State;
-            // (Not the write that clears a hand-over: it changes nothing the database could refuse.)
-            if (decision.Has(Effects.Write) && refuseNextWrite && e is not (Event.WriteRefused or Event.HandedOver))
+            // Any write but the parking's own (refused too, it is an outage: the grain deactivates), the write that
+            // records a success or clears a hand-over included.
+            if (decision.Has(Effects.Write) && e is not Event.WriteRefused && refuseAfter is { } skip && refuseAfter-- == 0)
             {
                 // The grain parks from the state it could not store, and carries out the parking's effects instead.
-                refuseNextWrite = false;
+                refuseAfter = null;
                 var attempt = e is Event.AttemptFinished f ? new RefusedAttempt(run.State.Attempts, f.Result.Outcome, f.Result.StatusCode) : null;
                 Decide(new Event.WriteRefused("23514: refused", attempt));
                 return;
@@ -189,8 +191,8 @@ public class DeliveryLifecycleTests
                 case Step.Release:
                     Decide(new Event.Released());
                     break;
-                case Step.RefuseNextWrite:
-                    refuseNextWrite = true;
+                case Step.RefuseWrite refuse:
+                    refuseAfter = refuse.Skip;
                     break;
                 case Step.Wait wait:
                     now += TimeSpan.FromSeconds(wait.Seconds);
@@ -211,11 +213,32 @@ public class DeliveryLifecycleTests
     [Property(MaxTest = 1000)]
     public Property A_delivered_delivery_is_never_attempted_again() =>
         Prop.ForAll(Walks.ToArbitrary(), walk => Play(walk).Transitions
-            // (The state a refused write could not store was never Delivered in the database: it is parked.)
-            .Where(t => t.Before.Status == DeliveryStatus.Delivered && t.Event is not Event.WriteRefused)
+            .Where(t => t.Before.Status == DeliveryStatus.Delivered)
             .All(t => !t.Decision.Has(Effects.Attempt)
                       && t.Decision.State.Status == DeliveryStatus.Delivered
                       && t.Decision.State.Attempts == t.Before.Attempts));
+
+    [Property(MaxTest = 1000)]
+    public Property A_delivery_that_reached_Delivered_is_never_DeadLettered_and_owes_at_most_one_notification() =>
+        Prop.ForAll(Walks.ToArbitrary(), walk =>
+        {
+            var run = Play(walk);
+            // Reached as the lifecycle decided it, stored or not: its destination has the message either way.
+            var reached = run.Transitions.FindIndex(t => t.Decision.State.Status == DeliveryStatus.Delivered);
+            if (reached < 0)
+            {
+                return true.Label("not delivered");
+            }
+
+            var since = run.Transitions.Skip(reached).ToList();
+            var generation = since[0].Decision.State.Generation;
+            var notDelivered = since.FirstOrDefault(t => t.Decision.State.Status != DeliveryStatus.Delivered);
+            var owed = since.Count(t => t.Decision.State.NotificationPending && !t.Before.NotificationPending);
+            var handedOver = run.NotificationsHandedOver.GetValueOrDefault(generation);
+            return (notDelivered is null).Label($"{notDelivered?.Event} made it {notDelivered?.Decision.State.Status}")
+                .And((owed <= 1).Label($"owed {owed} times"))
+                .And((handedOver <= 1).Label($"handed over {handedOver} times"));
+        });
 
     [Property(MaxTest = 1000)]
     public Property Attempts_never_exceed_MaxAttempts_and_each_finished_attempt_counts_one() =>
@@ -365,6 +388,65 @@ public class DeliveryLifecycleTests
         Assert.True(decision.State.NotificationPending);
         Assert.Equal(Start + TimeSpan.FromSeconds(10), decision.ScheduleAt);
         Assert.Equal(2, decision.Audit?.Attempt);
+    }
+
+    [Fact]
+    public void A_refused_outcome_of_a_success_stays_Delivered_says_why_and_owes_its_hand_over_once()
+    {
+        var rules = Rules(maxAttempts: 3, delay: TimeSpan.FromSeconds(5));
+        var inRetry = Pending() with { Status = DeliveryStatus.InRetry, Attempts = 1, WasInRetry = true, Notifies = true, Ordered = true, DueAt = Start };
+        var delivered = DeliveryLifecycle.Decide(inRetry, new Event.AttemptFinished(new AttemptResult
+        {
+            Outcome = AttemptOutcome.Success, StatusCode = 200, Body = "ok\0",
+        }), rules, Start, 0).State;
+
+        var decision = DeliveryLifecycle.Decide(delivered, new Event.WriteRefused("22021: invalid byte sequence", new RefusedAttempt(2, AttemptOutcome.Success, 200)), rules, Start, 0);
+
+        Assert.Equal(DeliveryStatus.Delivered, decision.State.Status);
+        Assert.Equal("The outcome of attempt 2 (Success 200) could not be stored: the database refused it (22021: invalid byte sequence). Delivered; stored without its response.", decision.State.LastError);
+        Assert.Null(decision.State.ResponseBody);
+        Assert.True(decision.State.NotificationPending);
+        Assert.True(decision.State.OrderingReleasePending);
+        Assert.Equal(Effects.Write | Effects.HandOver, decision.Effects);
+        Assert.Equal(AuditKind.Parked, decision.Audit?.Kind);
+        Assert.Equal(2, decision.Audit?.Attempt);
+        Assert.NotNull(DeliveryLifecycle.Decide(decision.State, new Event.Resubmitted("ops", true, null, null, false, false), rules, Start, 0).Refusal);
+    }
+
+    [Fact]
+    public void A_refused_write_clearing_the_hand_over_of_a_delivered_delivery_leaves_it_Delivered_owing_nothing_again()
+    {
+        var rules = Rules(maxAttempts: 3, delay: TimeSpan.FromSeconds(5));
+        var owing = Pending() with
+        {
+            Status = DeliveryStatus.Delivered, Attempts = 2, WasInRetry = true, Notifies = true, NotificationPending = true, DueAt = Start,
+        };
+        var handedOver = DeliveryLifecycle.Decide(owing, new Event.HandedOver(), rules, Start, 0).State;
+
+        var decision = DeliveryLifecycle.Decide(handedOver, new Event.WriteRefused("23514: refused", null), rules, Start, 0);
+
+        Assert.Equal(DeliveryStatus.Delivered, decision.State.Status);
+        Assert.False(decision.State.OwesHandOver);
+        Assert.Null(decision.ScheduleAt);
+        Assert.Equal(Effects.Write, decision.Effects);
+        Assert.StartsWith("The delivery's state (Delivered) could not be stored: the database refused it (23514: refused).", decision.State.LastError, StringComparison.Ordinal);
+        Assert.Equal(AuditKind.Parked, decision.Audit?.Kind);
+    }
+
+    [Fact]
+    public void A_refused_discard_stays_Discarded_and_releases_its_ordering_key()
+    {
+        var rules = Rules(maxAttempts: 3, delay: TimeSpan.FromSeconds(5));
+        var deadLettered = Pending() with { Status = DeliveryStatus.DeadLettered, Attempts = 3, Ordered = true, ResponseBody = "gone" };
+        var discarded = DeliveryLifecycle.Decide(deadLettered, new Event.Discarded("ops"), rules, Start, 0).State;
+
+        var decision = DeliveryLifecycle.Decide(discarded, new Event.WriteRefused("23514: refused", null), rules, Start, 0);
+
+        Assert.Equal(DeliveryStatus.Discarded, decision.State.Status);
+        Assert.True(decision.State.OrderingReleasePending);
+        Assert.Null(decision.State.ResponseBody);
+        Assert.Equal(Effects.Write | Effects.HandOver, decision.Effects);
+        Assert.StartsWith("The delivery's state (Discarded) could not be stored", decision.State.LastError, StringComparison.Ordinal);
     }
 
     [Fact]
