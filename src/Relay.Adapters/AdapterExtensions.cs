@@ -46,6 +46,7 @@ public static class AdapterExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ProtocolAdapters>();
+        services.TryAddSingleton<Core.Delivery.DestinationFaults>();
         services.AddDestinationProtocol(protocol);
         // Called twice, it must not register the adapter twice: ProtocolAdapters refuses two of one protocol.
         if (services.Any(d => d.ServiceType == typeof(TAdapter)))

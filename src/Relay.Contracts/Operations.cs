@@ -149,6 +149,15 @@ public sealed class DestinationState
     public DateTimeOffset? OpenUntil { get; set; }
     /// <summary>Who paused or opened it, or why it opened.</summary>
     public string? HoldReason { get; set; }
+    /// <summary>
+    /// Why the destination is unusable as configured, as the answering silo found it (its token endpoint refuses the
+    /// client, say): it is held, as if paused, until that silo finds it usable again. Null when it is not.
+    /// </summary>
+    public string? ConfigurationError { get; set; }
+    /// <summary>The kind of its credentials (<c>Basic</c>, <c>Bearer</c>, <c>OAuth2ClientCredentials</c>), never their values; null without.</summary>
+    public string? Auth { get; set; }
+    /// <summary>Whether it presents a client certificate (mutual TLS).</summary>
+    public bool ClientCertificate { get; set; }
     public int? MaxPerSecond { get; set; }
     public int? FailureThreshold { get; set; }
     /// <summary>Its deliveries in each status, cluster-wide (zeros in the answer of pause, resume and circuit).</summary>

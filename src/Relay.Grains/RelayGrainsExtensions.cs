@@ -36,6 +36,7 @@ public static class RelayGrainsExtensions
         services.TryAddSingleton<Core.Telemetry.RelayMetrics>();
         services.AddSingleton<Destinations.DestinationRateLimiter>();
         services.AddSingleton<Destinations.ConcurrencyLimiter>();
+        services.TryAddSingleton<Relay.Core.Delivery.DestinationFaults>();
         services.AddSingleton<Destinations.DestinationControl>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Destinations.DestinationControl>());
         services.AddSingleton<Delivery.DeliveryAttempts>();

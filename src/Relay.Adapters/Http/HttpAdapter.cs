@@ -9,19 +9,19 @@ namespace Relay.Adapters.Http;
 /// <summary>
 /// Delivers to HTTP/REST destinations: the payload as the body with its content type, the message's
 /// headers, the destination's configured headers over them, and <c>Idempotency-Key</c>, <c>X-Relay-Attempt</c>,
-/// <c>X-Relay-Correlation-Id</c>.
+/// <c>X-Relay-Correlation-Id</c>; the destination's credentials (<c>Auth</c>, <c>ClientCertificate</c>: docs/AUTH.md).
 /// </summary>
-public sealed partial class HttpAdapter(IOptions<HttpAdapterOptions> options, TimeProvider time, ILogger<HttpAdapter> logger)
+/// <param name="faults">Where a destination whose token endpoint refuses its client is held (the silo's); none in unit tests.</param>
+public sealed partial class HttpAdapter(IOptions<HttpAdapterOptions> options, TimeProvider time, ILogger<HttpAdapter> logger, DestinationFaults? faults = null)
     : IProtocolAdapter<HttpDestinationOptions>, IDisposable
 {
-    private readonly HttpAttempts _http = new(options.Value, time);
+    private readonly HttpAttempts _http = new(options.Value, time, faults, logger);
 
     public string Protocol => "Http";
 
     public async Task<AttemptResult> SendAsync(OutboundMessage message, HttpDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var request = BuildRequest(message, destination);
-        return await _http.SendAsync(request, timeout, Answered,
+        return await _http.SendAsync(message, destination, () => BuildRequest(message, destination, _http.Secrets), timeout, Answered,
             error => Log.AttemptFailed(logger, message.MessageId, message.DestinationName, error), cancellationToken).ConfigureAwait(false);
     }
 
@@ -40,7 +40,7 @@ public sealed partial class HttpAdapter(IOptions<HttpAdapterOptions> options, Ti
         };
     }
 
-    private static HttpRequestMessage BuildRequest(OutboundMessage message, HttpDestinationOptions destination)
+    private static HttpRequestMessage BuildRequest(OutboundMessage message, HttpDestinationOptions destination, SecretReader secrets)
     {
         var request = new HttpRequestMessage(new HttpMethod(destination.Method), destination.Address)
         {
@@ -49,7 +49,7 @@ public sealed partial class HttpAdapter(IOptions<HttpAdapterOptions> options, Ti
         var content = new ReadOnlyMemoryContent(message.Payload);
         content.Headers.TryAddWithoutValidation("Content-Type", message.ContentType);
         request.Content = content;
-        HttpTransport.SetHeaders(request, message, destination);
+        HttpTransport.SetHeaders(request, message, destination, secrets);
         HttpTransport.SetRelayHeaders(request, message);
         return request;
     }

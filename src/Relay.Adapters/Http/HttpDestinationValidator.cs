@@ -14,5 +14,7 @@ internal static class HttpDestinationValidator
         {
             errors.Add($"{key}:Method is '{OptionRules.Shorten(destination.Method)}', which is not an HTTP method (for example POST or PUT).");
         }
+
+        HttpTransportDestinationValidator.Validate(key, destination, errors);
     }
 }

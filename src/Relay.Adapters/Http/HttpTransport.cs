@@ -12,9 +12,11 @@ internal static class HttpTransport
     private static readonly string[] HeadersOfNote = ["Content-Type", "Location", "Retry-After", "ETag", "Date"];
 
     /// <summary>A client for attempts: no redirects, cookies, proxy or decompression; each attempt sets its own timeout.</summary>
-    public static HttpClient CreateClient(TimeSpan connectTimeout, TimeSpan pooledConnectionLifetime) =>
+    /// <param name="ssl">A destination's own TLS settings (client certificate, trusted CA); null: the defaults.</param>
+    public static HttpClient CreateClient(TimeSpan connectTimeout, TimeSpan pooledConnectionLifetime, System.Net.Security.SslClientAuthenticationOptions? ssl = null) =>
         new(new SocketsHttpHandler
         {
+            SslOptions = ssl ?? new(),
             ConnectTimeout = connectTimeout,
             PooledConnectionLifetime = pooledConnectionLifetime,
             AllowAutoRedirect = false,
@@ -36,7 +38,8 @@ internal static class HttpTransport
     /// at acceptance, but a message may have been stored before), then the destination's configured headers, last, so
     /// that they win. <paramref name="protocolOwns"/> names headers the protocol sets itself, from neither.
     /// </summary>
-    public static void SetHeaders(HttpRequestMessage request, OutboundMessage message, DestinationOptions destination, Func<string, bool>? protocolOwns = null)
+    /// <param name="secrets">Reads a configured header value given as a secret reference (<see cref="SecretReference"/>).</param>
+    public static void SetHeaders(HttpRequestMessage request, OutboundMessage message, DestinationOptions destination, SecretReader secrets, Func<string, bool>? protocolOwns = null)
     {
         foreach (var (name, value) in message.Headers)
         {
@@ -50,7 +53,7 @@ internal static class HttpTransport
         {
             if (protocolOwns?.Invoke(name) != true)
             {
-                SetHeader(request, name, value);
+                SetHeader(request, name, secrets.Resolve(value, $"Relay:Destinations:{message.DestinationName}:Headers:{name}") ?? "");
             }
         }
     }
@@ -147,8 +150,27 @@ internal static class HttpTransport
         {
             HttpRequestError.ResponseEnded => "Connection closed before the response",
             HttpRequestError.InvalidResponse => "Invalid HTTP response",
-            HttpRequestError.SecureConnectionError => "TLS handshake failed",
+            HttpRequestError.SecureConnectionError => HandshakeFailure(ex),
             HttpRequestError.NameResolutionError => "Host not found",
             _ => "Request failed: " + ex.HttpRequestError,
         };
+
+    /// <summary>
+    /// <c>TLS handshake failed: The remote certificate is invalid ... UntrustedRoot</c>: the reason .NET gives, for the
+    /// audit (an operator can tell a wrong CA from a refused client certificate). Certificate subjects may be quoted;
+    /// they are not secrets.
+    /// </summary>
+    private static string HandshakeFailure(HttpRequestException ex)
+    {
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Security.Authentication.AuthenticationException or IOException && !string.IsNullOrWhiteSpace(inner.Message))
+            {
+                var reason = inner.Message.Trim();
+                return "TLS handshake failed: " + (reason.Length > 300 ? reason[..300] + "…" : reason);
+            }
+        }
+
+        return "TLS handshake failed";
+    }
 }

@@ -14,4 +14,9 @@ public abstract class HttpTransportOptions
     public int MaxResponseBodyBytes { get; set; } = 64 * 1024;
     /// <summary>Longest Retry-After honoured.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>
+    /// Bound of one request to an OAuth token endpoint (<c>Auth:Kind OAuth2ClientCredentials</c>). Shared by every
+    /// delivery waiting for that token: each waits at most its own attempt's timeout.
+    /// </summary>
+    public TimeSpan TokenTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

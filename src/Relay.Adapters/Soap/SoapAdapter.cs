@@ -15,10 +15,11 @@ namespace Relay.Adapters.Soap;
 /// and the HTTP headers every Relay delivery carries (<c>Idempotency-Key</c>,
 /// <c>X-Relay-Attempt</c>, <c>X-Relay-Correlation-Id</c>). Failures are classified by <see cref="SoapFailureClassifier"/>.
 /// </summary>
-public sealed partial class SoapAdapter(IOptions<SoapAdapterOptions> options, TimeProvider time, ILogger<SoapAdapter> logger)
+/// <param name="faults">Where a destination whose token endpoint refuses its client is held (the silo's); none in unit tests.</param>
+public sealed partial class SoapAdapter(IOptions<SoapAdapterOptions> options, TimeProvider time, ILogger<SoapAdapter> logger, DestinationFaults? faults = null)
     : IProtocolAdapter<SoapDestinationOptions>, IDisposable
 {
-    private readonly HttpAttempts _http = new(options.Value, time);
+    private readonly HttpAttempts _http = new(options.Value, time, faults, logger);
 
     public string Protocol => "Soap";
 
@@ -33,7 +34,8 @@ public sealed partial class SoapAdapter(IOptions<SoapAdapterOptions> options, Ti
         byte[] envelope;
         try
         {
-            var token = string.IsNullOrEmpty(destination.Username) ? null : new UsernameToken(destination.Username, destination.Password);
+            var token = string.IsNullOrEmpty(destination.Username) ? null
+                : new UsernameToken(destination.Username, _http.Secrets.Resolve(destination.Password, $"Relay:Destinations:{message.DestinationName}:Password"));
             envelope = SoapEnvelope.Build(message.Payload, version, token, _http.Now);
         }
         catch (SoapPayloadException ex)
@@ -41,9 +43,12 @@ public sealed partial class SoapAdapter(IOptions<SoapAdapterOptions> options, Ti
             // Another attempt would build the same envelope: only an edited payload can succeed.
             return AttemptResult.Final(ex.Message);
         }
+        catch (SecretUnavailableException ex)
+        {
+            return AttemptResult.Retryable(ex.Message);
+        }
 
-        using var request = BuildRequest(message, destination, version, envelope);
-        return await _http.SendAsync(request, timeout, (response, body) => Answered(response, body, destination),
+        return await _http.SendAsync(message, destination, () => BuildRequest(message, destination, version, envelope, _http.Secrets), timeout, (response, body) => Answered(response, body, destination),
             error => Log.AttemptFailed(logger, message.MessageId, message.DestinationName, error), cancellationToken).ConfigureAwait(false);
     }
 
@@ -63,7 +68,7 @@ public sealed partial class SoapAdapter(IOptions<SoapAdapterOptions> options, Ti
         };
     }
 
-    private static HttpRequestMessage BuildRequest(OutboundMessage message, SoapDestinationOptions destination, SoapVersion version, byte[] envelope)
+    private static HttpRequestMessage BuildRequest(OutboundMessage message, SoapDestinationOptions destination, SoapVersion version, byte[] envelope, SecretReader secrets)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, destination.Address) { Version = HttpVersion.Version11 };
         var content = new ByteArrayContent(envelope);
@@ -76,7 +81,7 @@ public sealed partial class SoapAdapter(IOptions<SoapAdapterOptions> options, Ti
         content.Headers.ContentType = contentType;
         request.Content = content;
         // The envelope's content type is the protocol's, whatever the message or the configuration says.
-        HttpTransport.SetHeaders(request, message, destination, name => name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase));
+        HttpTransport.SetHeaders(request, message, destination, secrets, name => name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase));
 
         if (version == SoapVersion.Soap11)
         {

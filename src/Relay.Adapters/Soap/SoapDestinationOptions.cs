@@ -1,4 +1,4 @@
-using Relay.Core.Options;
+using Relay.Adapters.Http;
 
 namespace Relay.Adapters.Soap;
 
@@ -6,7 +6,7 @@ namespace Relay.Adapters.Soap;
 /// A SOAP destination (<c>Protocol: Soap</c>): the shared settings (<c>Username</c> and <c>Password</c> give a
 /// WS-Security UsernameToken) and the envelope's.
 /// </summary>
-public sealed class SoapDestinationOptions : DestinationOptions
+public sealed class SoapDestinationOptions : HttpTransportDestinationOptions
 {
     /// <summary>The SOAPAction (1.1 header, or the 1.2 content type's action parameter).</summary>
     public string? SoapAction { get; set; }

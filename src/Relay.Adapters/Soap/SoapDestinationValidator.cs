@@ -1,3 +1,4 @@
+using Relay.Adapters.Http;
 using Relay.Core.Options;
 
 namespace Relay.Adapters.Soap;
@@ -14,6 +15,17 @@ internal static class SoapDestinationValidator
         if (SoapVersion.Parse(destination.SoapVersion) is null)
         {
             errors.Add($"{key}:SoapVersion is '{OptionRules.Shorten(destination.SoapVersion)}'; it must be 1.1 or 1.2.");
+        }
+
+        Add(errors, SecretReference.Problem($"{key}:Password", destination.Password));
+        HttpTransportDestinationValidator.Validate(key, destination, errors);
+    }
+
+    private static void Add(ICollection<string> errors, string? problem)
+    {
+        if (problem is not null)
+        {
+            errors.Add(problem);
         }
     }
 }

@@ -16,6 +16,11 @@ public sealed record AttemptResult
     public string? Body { get; init; }
     /// <summary>The destination asked to wait this long before trying again.</summary>
     public TimeSpan? RetryAfter { get; init; }
+    /// <summary>
+    /// A try the adapter made and repeated at once within this call, not counted as an attempt: the destination answered
+    /// 401 to an OAuth token that was then renewed (docs/AUTH.md). Audited before this result's own try.
+    /// </summary>
+    public RepeatedTry? Repeated { get; init; }
 
     public static AttemptResult Retryable(string error, int? statusCode = null) =>
         new() { Outcome = AttemptOutcome.RetryableFailure, Error = error, StatusCode = statusCode };
@@ -23,3 +28,6 @@ public sealed record AttemptResult
     public static AttemptResult Final(string error, int? statusCode = null) =>
         new() { Outcome = AttemptOutcome.NonRetryableFailure, Error = error, StatusCode = statusCode };
 }
+
+/// <summary>A try repeated at once inside one adapter call (<see cref="AttemptResult.Repeated"/>), and how long it took.</summary>
+public sealed record RepeatedTry(AttemptResult Result, TimeSpan Duration);

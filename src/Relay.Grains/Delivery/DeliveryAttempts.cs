@@ -125,6 +125,21 @@ internal sealed partial class DeliveryAttempts(
 
         var elapsed = time.GetElapsedTime(started);
         metrics.AttemptMade(state.Destination, result.Outcome, elapsed);
+        if (result.Repeated is { } repeated)
+        {
+            // A try the adapter repeated at once (a 401 to a renewed OAuth token, docs/AUTH.md): audited, not counted.
+            elapsed -= repeated.Duration;
+            state.PendingAudit.Add(state.NextAuditEntry(AuditKind.Attempt, RelayClock.Now(time), silo.Name) with
+            {
+                Attempt = attempt,
+                DurationMs = (long)repeated.Duration.TotalMilliseconds,
+                Outcome = repeated.Result.Outcome,
+                StatusCode = repeated.Result.StatusCode,
+                Error = repeated.Result.Error,
+                ResponseBody = repeated.Result.Body,
+            });
+        }
+
         state.PendingAudit.Add(state.NextAuditEntry(AuditKind.Attempt, RelayClock.Now(time), silo.Name) with
         {
             Attempt = attempt,

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Relay.Contracts;
+using Relay.Core.Delivery;
 using Relay.Core.Options;
 
 namespace Relay.Grains.Destinations;
@@ -9,14 +10,28 @@ namespace Relay.Grains.Destinations;
 /// <summary>
 /// This silo's view of the destination holds (pauses, open circuits), refreshed from the
 /// <see cref="IDestinationControlGrain"/> every <see cref="Interval"/>, and the outcomes of this silo's attempts to
-/// destinations with a circuit breaker, reported to it in the same call.
+/// destinations with a circuit breaker, reported to it in the same call. The faults this silo's adapters found
+/// (<see cref="DestinationFaults"/>) hold their destinations too, on this silo, shown as each one's configuration error.
 /// </summary>
-public sealed partial class DestinationControl(
-    IGrainFactory grains,
-    IOptions<RelayOptions> options,
-    TimeProvider time,
-    ILogger<DestinationControl> logger) : ILifecycleParticipant<ISiloLifecycle>
+public sealed partial class DestinationControl : ILifecycleParticipant<ISiloLifecycle>
 {
+    private readonly IGrainFactory grains;
+    private readonly IOptions<RelayOptions> options;
+    private readonly TimeProvider time;
+    private readonly ILogger<DestinationControl> logger;
+    private readonly DestinationFaults _faults;
+    private DestinationHolds _fromGrain = DestinationHolds.None;
+
+    public DestinationControl(IGrainFactory grains, IOptions<RelayOptions> options, TimeProvider time, ILogger<DestinationControl> logger, DestinationFaults faults)
+    {
+        this.grains = grains;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+        _faults = faults;
+        _faults.Changed += () => Merge(Volatile.Read(ref _fromGrain));
+    }
+
     internal static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
     private readonly Dictionary<string, Tally> _tallies = new(StringComparer.Ordinal);
@@ -55,6 +70,26 @@ public sealed partial class DestinationControl(
     /// <summary>Takes a fresh answer of the control grain (after an operator's action on this silo).</summary>
     public void Update(DestinationHolds holds)
     {
+        Volatile.Write(ref _fromGrain, holds);
+        Merge(holds);
+    }
+
+    private void Merge(DestinationHolds holds)
+    {
+        var faults = _faults.Current;
+        if (faults.Count > 0)
+        {
+            var merged = new Dictionary<string, DestinationHold>(holds.ByDestination, StringComparer.Ordinal);
+            foreach (var (destination, problem) in faults)
+            {
+                merged[destination] = merged.TryGetValue(destination, out var hold)
+                    ? hold with { ConfigurationError = problem }
+                    : new DestinationHold(false, CircuitState.Closed, null, problem, problem);
+            }
+
+            holds = new DestinationHolds(merged);
+        }
+
         Volatile.Write(ref _holds, holds);
         Volatile.Write(ref _held, holds.ByDestination.Where(h => h.Value.Holds).Select(h => h.Key).ToArray());
     }

@@ -39,10 +39,14 @@ public sealed record DestinationHold(
     [property: Id(0)] bool Paused,
     [property: Id(1)] CircuitState Circuit,
     [property: Id(2)] DateTimeOffset? OpenUntil,
-    [property: Id(3)] string? Reason)
+    [property: Id(3)] string? Reason,
+    [property: Id(4)] string? ConfigurationError = null)
 {
-    /// <summary>No attempt goes out: paused, or the circuit is open or waiting for its probe.</summary>
-    public bool Holds => Paused || Circuit != CircuitState.Closed;
+    /// <summary>
+    /// No attempt goes out: paused, or the circuit is open or waiting for its probe, or this silo found the destination
+    /// unusable as configured (<see cref="ConfigurationError"/>, a token endpoint refusing the client).
+    /// </summary>
+    public bool Holds => Paused || Circuit != CircuitState.Closed || ConfigurationError is not null;
 }
 
 /// <summary>The destinations that are not simply flowing, by name; absent means closed and not paused.</summary>
