@@ -117,9 +117,9 @@ public sealed class UnknownSettingsTests
     [Fact]
     public void A_name_far_from_any_known_one_lists_the_known_names()
     {
-        var problem = Assert.Single(Find(("Relay:Destinations:x:Auth", "basic")));
+        var problem = Assert.Single(Find(("Relay:Destinations:x:Credentials", "basic")));
 
-        Assert.StartsWith("Relay:Destinations:x:Auth is not a known setting; the nearest known name is '", problem, StringComparison.Ordinal);
+        Assert.StartsWith("Relay:Destinations:x:Credentials is not a known setting; the nearest known name is '", problem, StringComparison.Ordinal);
         Assert.Contains("Address, ", problem, StringComparison.Ordinal);
         Assert.Contains("Username", problem, StringComparison.Ordinal);
     }

@@ -140,7 +140,7 @@ internal static class HttpTransportDestinationValidator
         }
         catch (CryptographicException)
         {
-            errors.Add($"{prefix} cannot be loaded: not a PEM certificate with its key, nor a PKCS#12 file, or the wrong {prefix}:Password.");
+            errors.Add($"{prefix} cannot be loaded: not a PEM certificate with its private key (in {prefix}:KeyPath or the same file), nor a PKCS#12 file, or the wrong {prefix}:Password.");
         }
     }
 
