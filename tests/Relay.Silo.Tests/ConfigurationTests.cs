@@ -50,6 +50,15 @@ public sealed class ConfigurationTests
         { "Relay:Destinations:x:BindDn", [LdapDestination, "--Relay:Destinations:x:Protocol=Ldap", "--Relay:Destinations:x:BindDn=cn=admin,dc=example,dc=com"] },
         { "Relay:Destinations:x:UseTls", ["--Relay:Destinations:x:Address=ldaps://127.0.0.1:1/dc=example,dc=com", "--Relay:Destinations:x:Protocol=Ldap", "--Relay:Destinations:x:UseTls=true"] },
         { "Relay:Destinations:x:Address", [LdapDestinationWithoutBaseDn, "--Relay:Destinations:x:Protocol=Ldap"] },
+        // Credentials of a destination speaking HTTP (issue 16, docs/AUTH.md): a kind, a missing secret, a reference
+        // that does not resolve, TLS settings on a plain address.
+        { "Relay:Destinations:x:Auth:Kind", [Destination, "--Relay:Destinations:x:Auth:Kind=Digest"] },
+        { "Relay:Destinations:x:Auth", [Destination, "--Relay:Destinations:x:Auth=basic"] },
+        { "Relay:Destinations:x:Auth:ClientSecret", [Destination, "--Relay:Destinations:x:Auth:Kind=OAuth2ClientCredentials",
+            "--Relay:Destinations:x:Auth:TokenUrl=http://127.0.0.1:1/token", "--Relay:Destinations:x:Auth:ClientId=relay"] },
+        { "Relay:Destinations:x:Auth:Token", [Destination, "--Relay:Destinations:x:Protocol=Soap", "--Relay:Destinations:x:Auth:Kind=Bearer",
+            "--Relay:Destinations:x:Auth:Token=${env:RELAY_TEST_UNSET_TOKEN_9F}"] },
+        { "Relay:Destinations:x:TrustedCaPath", [Destination, "--Relay:Destinations:x:TrustedCaPath=/etc/hostname"] },
     };
 
     private const string FtpDestination = "--Relay:Destinations:x:Address=ftp://127.0.0.1:1/in/";
@@ -88,8 +97,8 @@ public sealed class ConfigurationTests
     public static TheoryData<string, string, string[]> UnknownSettings => new()
     {
         // the key the error names, the nearest known name it suggests, the command line
-        { "Relay:Destinations:x:Auth", "'", [Destination, "--Relay:Destinations:x:Auth=basic"] },
-        { "Relay:Destinations:x:ClientCertificate", "'", [Destination, "--Relay:Destinations:x:ClientCertificate=/etc/client.pem"] },
+        { "Relay:Destinations:x:Credentials", "'", [Destination, "--Relay:Destinations:x:Credentials=basic"] },
+        { "Relay:Destinations:x:ClientCertificat", "'ClientCertificate'", [Destination, "--Relay:Destinations:x:ClientCertificat:Path=/etc/client.pem"] },
         { "Relay:Contracts:c:MaxAtempts", "'MaxAttempts'", ["--Relay:Contracts:c:MaxAtempts=3"] },
         { "Relay:Destinations:x:SyncTimout", "'SyncTimeout'", [Destination, "--Relay:Destinations:x:SyncTimout=00:00:01"] },
         { "Relay:Storage:Provder", "'Provider'", ["--Relay:Storage:Provder=Sqlite"] },

@@ -93,11 +93,25 @@ public sealed class UnknownSettingsTests
         // The classes the adapters bind their destinations to: a property added to one is a key users may write.
         var classes = typeof(Relay.Adapters.DestinationProtocol).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(Relay.Core.Options.DestinationOptions))).ToList();
-        Assert.Equal(5, classes.Count);
+        // The five protocols' classes, and the settings the two speaking HTTP share (HttpTransportDestinationOptions).
+        Assert.Equal(6, classes.Count);
         foreach (var property in classes.SelectMany(t => t.GetProperties()))
         {
-            Assert.Empty(Find(($"Relay:Destinations:d:{property.Name}", "1")));
+            // A section (Auth, ClientCertificate) is given one of its own settings.
+            var key = property.PropertyType.IsClass && property.PropertyType != typeof(string) && !typeof(System.Collections.IEnumerable).IsAssignableFrom(property.PropertyType)
+                ? $"{property.Name}:{property.PropertyType.GetProperties()[0].Name}"
+                : property.Name;
+            Assert.Empty(Find(($"Relay:Destinations:d:{key}", "1")));
         }
+    }
+
+    [Fact]
+    public void A_section_given_a_value_is_reported_with_the_settings_it_takes()
+    {
+        var problem = Assert.Single(Find(("Relay:Destinations:x:Auth", "basic")));
+
+        Assert.StartsWith("Relay:Destinations:x:Auth takes settings below it (Audience, ClientId, ClientSecret, Kind, ", problem, StringComparison.Ordinal);
+        Assert.EndsWith("), not a value.", problem, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -273,6 +273,12 @@ internal sealed partial class OAuthTokens(TimeProvider time, DestinationFaults? 
 
     public void Dispose()
     {
+        // The host may dispose an adapter twice (registered as itself and as an IProtocolAdapter).
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
         _disposed.Cancel();
         foreach (var entry in _entries.Values)
         {
@@ -282,7 +288,6 @@ internal sealed partial class OAuthTokens(TimeProvider time, DestinationFaults? 
             }
         }
 
-        _disposed.Dispose();
     }
 
     private sealed record Fetched(string? Token, TimeSpan Lifetime, AttemptResult? Failure, bool Refused);

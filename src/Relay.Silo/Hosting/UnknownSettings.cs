@@ -75,6 +75,13 @@ internal static class UnknownSettings
         }
         else
         {
+            if (!string.IsNullOrEmpty(section.Value))
+            {
+                // A section given a value ("Auth": "basic"): the binder would drop it without a word.
+                var names = Properties(type).Keys.Order(StringComparer.OrdinalIgnoreCase);
+                problems.Add($"{section.Path} takes settings below it ({string.Join(", ", names)}), not a value.");
+            }
+
             CheckObject(section, type, problems);
         }
     }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -9,7 +11,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Relay.Adapters.Tests.Servers;
+namespace Relay.Testing;
 
 /// <summary>How the test token endpoint answers.</summary>
 public enum TokenEndpointMode
@@ -23,7 +25,7 @@ public enum TokenEndpointMode
 
 /// <summary>
 /// A real OAuth 2.0 authorization server and protected API on Kestrel (127.0.0.1, HTTP or HTTPS with a required client
-/// certificate), for the adapters' credential tests. <c>POST /token</c> issues tokens to one client (HTTP Basic client
+/// certificate), for the credential tests (adapters and silo). <c>POST /token</c> issues tokens to one client (HTTP Basic client
 /// authentication, <c>grant_type=client_credentials</c>) and counts its requests; <c>/api</c> accepts only a token it
 /// issued and has not revoked (401 otherwise); <c>/basic</c> accepts only the configured Basic credentials;
 /// <c>/open</c> accepts anything.
