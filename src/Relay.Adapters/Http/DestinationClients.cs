@@ -25,7 +25,7 @@ internal sealed class DestinationClients(HttpTransportOptions options, SecretRea
         }
 
         var setting = $"Relay:Destinations:{name}";
-        var certificate = destination.ClientCertificate is { Path: { } path } c ? secrets.ReadFile(path, setting + ":ClientCertificate:Path") : null;
+        var certificate = destination.ClientCertificate is { Path: { } path } ? secrets.ReadFile(path, setting + ":ClientCertificate:Path") : null;
         var key = destination.ClientCertificate is { KeyPath: { Length: > 0 } keyPath } ? secrets.ReadFile(keyPath, setting + ":ClientCertificate:KeyPath") : null;
         var password = secrets.Resolve(destination.ClientCertificate?.Password, setting + ":ClientCertificate:Password");
         var ca = destination.TrustedCaPath is { } caPath ? secrets.ReadFile(caPath, setting + ":TrustedCaPath") : null;
