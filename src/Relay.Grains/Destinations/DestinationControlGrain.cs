@@ -10,10 +10,9 @@ using Relay.Grains.Delivery;
 namespace Relay.Grains.Destinations;
 
 /// <summary>
-/// Pauses and circuit breakers of every destination (see <see cref="IDestinationControlGrain"/>). The circuit of a
-/// destination with a <c>FailureThreshold</c> opens after that many consecutive retryable failures reported by the
-/// silos; after <c>BreakDuration</c> it lets one probe through (half-open): a delivery waiting for the destination
-/// is attempted; an answer closes the circuit and releases the backlog, a failure opens it again.
+/// Pauses and circuit breakers of every destination (see <see cref="IDestinationControlGrain"/>): it stores their
+/// holds, and carries out what the <see cref="CircuitBreaker"/> decides. A probe is a delivery waiting for the
+/// destination, attempted; an answer closes the circuit and releases the backlog, a failure opens it again.
 /// </summary>
 internal sealed partial class DestinationControlGrain(
     [PersistentState("control", RelayStorage.ControlName)] IPersistentState<DestinationControlState> state,
@@ -22,9 +21,7 @@ internal sealed partial class DestinationControlGrain(
     TimeProvider time,
     ILogger<DestinationControlGrain> logger) : Grain, IDestinationControlGrain
 {
-    private static readonly TimeSpan DefaultBreak = TimeSpan.FromSeconds(30);
-    private readonly Dictionary<string, int> _consecutiveFailures = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DateTimeOffset> _probing = new(StringComparer.Ordinal);
+    private readonly CircuitBreaker _breaker = new(name => options.Value.Destinations.GetValueOrDefault(name), time);
     private DestinationHolds _holds = DestinationHolds.None;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -41,28 +38,13 @@ internal sealed partial class DestinationControlGrain(
         var changed = false;
         foreach (var report in reports)
         {
-            if (!options.Value.Destinations.TryGetValue(report.Destination, out var destination) || destination.FailureThreshold is not { } threshold)
+            // A closed circuit has no hold stored: it is kept only once it opens.
+            var hold = state.State.Holds.GetValueOrDefault(report.Destination) ?? new PersistedHold();
+            if (_breaker.Count(report, hold) is { } failures)
             {
-                continue;
-            }
-
-            var hold = Hold(report.Destination);
-            if (hold.Circuit != CircuitState.Closed)
-            {
-                // Attempts that were in flight when it opened: the probe decides, not they.
-                continue;
-            }
-
-            var failures = report.AnyAnswer ? report.FailuresSinceLastAnswer : _consecutiveFailures.GetValueOrDefault(report.Destination) + report.FailuresSinceLastAnswer;
-            _consecutiveFailures[report.Destination] = failures;
-            if (failures >= threshold)
-            {
-                var until = Now() + (destination.BreakDuration ?? DefaultBreak);
-                hold.Circuit = CircuitState.Open;
-                hold.OpenUntil = until;
-                hold.Reason = $"{failures} consecutive retryable failures";
+                state.State.Holds[report.Destination] = hold;
                 changed = true;
-                Log.Opened(logger, report.Destination, failures, until);
+                Log.Opened(logger, report.Destination, failures, hold.OpenUntil!.Value);
             }
         }
 
@@ -95,14 +77,7 @@ internal sealed partial class DestinationControlGrain(
 
     public async Task<DestinationHolds> SetCircuit(string destination, CircuitState circuit, string? by)
     {
-        var hold = Hold(destination);
-        hold.Circuit = circuit;
-        // Opened by hand: it stays open until closed by hand (no probe).
-        hold.ManualOpen = circuit == CircuitState.Open;
-        hold.OpenUntil = null;
-        hold.Reason = $"circuit set {circuit} by {by ?? "anonymous"}";
-        _consecutiveFailures.Remove(destination);
-        _probing.Remove(destination);
+        _breaker.Set(destination, Hold(destination), circuit, by ?? "anonymous");
         await SaveAsync();
         Log.CircuitSet(logger, destination, circuit, by ?? "anonymous");
         return _holds;
@@ -110,25 +85,17 @@ internal sealed partial class DestinationControlGrain(
 
     public async Task ProbeResult(string destination, bool answered)
     {
-        _probing.Remove(destination);
         var hold = Hold(destination);
-        if (hold.Circuit != CircuitState.HalfOpen)
+        switch (_breaker.ProbeAnswered(destination, hold, answered))
         {
-            return;
-        }
-
-        if (answered)
-        {
-            hold.Circuit = CircuitState.Closed;
-            hold.OpenUntil = null;
-            _consecutiveFailures.Remove(destination);
-            Log.Closed(logger, destination);
-        }
-        else
-        {
-            hold.Circuit = CircuitState.Open;
-            hold.OpenUntil = Now() + (options.Value.Destinations.GetValueOrDefault(destination)?.BreakDuration ?? DefaultBreak);
-            Log.Reopened(logger, destination, hold.OpenUntil.Value);
+            case null:
+                return;
+            case CircuitState.Closed:
+                Log.Closed(logger, destination);
+                break;
+            default:
+                Log.Reopened(logger, destination, hold.OpenUntil!.Value);
+                break;
         }
 
         await SaveAsync();
@@ -137,25 +104,21 @@ internal sealed partial class DestinationControlGrain(
     /// <summary>Moves open circuits whose break is over to half-open, and sends their probe.</summary>
     private async Task TickAsync(CancellationToken cancellationToken)
     {
-        var now = Now();
         foreach (var (name, hold) in state.State.Holds.ToArray())
         {
-            if (hold.Circuit == CircuitState.Open && !hold.ManualOpen && hold.OpenUntil <= now)
+            switch (_breaker.Tick(name, hold))
             {
-                hold.Circuit = CircuitState.HalfOpen;
-                await SaveAsync();
-                await StartProbeAsync(name, cancellationToken);
-            }
-            else if (hold.Circuit == CircuitState.HalfOpen && !_probing.ContainsKey(name))
-            {
-                // After a restart of this grain, or a probe that found nothing: probe (again).
-                await StartProbeAsync(name, cancellationToken);
-            }
-            else if (hold.Circuit == CircuitState.HalfOpen && _probing.TryGetValue(name, out var started)
-                     && now - started > (options.Value.Destinations.GetValueOrDefault(name)?.Timeout ?? TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(10))
-            {
-                // The probe never reported (its silo died): count it as a failure.
-                await ProbeResult(name, answered: false);
+                case CircuitBreaker.Step.HalfOpened:
+                    await SaveAsync();
+                    await StartProbeAsync(name, cancellationToken);
+                    break;
+                case CircuitBreaker.Step.Probe:
+                    await StartProbeAsync(name, cancellationToken);
+                    break;
+                case CircuitBreaker.Step.ProbeLost:
+                    Log.Reopened(logger, name, hold.OpenUntil!.Value);
+                    await SaveAsync();
+                    break;
             }
         }
     }
@@ -184,7 +147,7 @@ internal sealed partial class DestinationControlGrain(
             return;
         }
 
-        _probing[destination] = Now();
+        _breaker.Probing(destination);
         GrainFactory.GetGrain<IDeliveryGrain>(waiting[0].ToString()).Probe().Ignore();
         Log.Probing(logger, destination, waiting[0].MessageId);
     }
@@ -215,8 +178,6 @@ internal sealed partial class DestinationControlGrain(
         h => h.Key,
         h => new DestinationHold(h.Value.Paused, h.Value.Circuit, h.Value.OpenUntil, h.Value.Reason),
         StringComparer.Ordinal));
-
-    private DateTimeOffset Now() => RelayClock.Now(time);
 
     private static partial class Log
     {

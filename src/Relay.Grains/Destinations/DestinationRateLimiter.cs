@@ -30,7 +30,7 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
         {
             if (!_gates.TryGetValue(destination, out gate!))
             {
-                gate = new Gate(grains.GetGrain<IDestinationGrain>(destination), Math.Max(1, options.MaxPerSecond.Value / 10), time, _stopping.Token);
+                gate = new Gate(grains.GetGrain<IDestinationPacerGrain>(destination), Math.Max(1, options.MaxPerSecond.Value / 10), time, _stopping.Token);
                 _gates.Add(destination, gate);
             }
         }
@@ -73,7 +73,7 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
     }
 
     /// <summary>Leases slots for the attempts waiting on this silo and hands them out in order.</summary>
-    private sealed class Gate(IDestinationGrain grain, int batch, TimeProvider time, CancellationToken stopping)
+    private sealed class Gate(IDestinationPacerGrain grain, int batch, TimeProvider time, CancellationToken stopping)
     {
         private readonly Queue<TaskCompletionSource<long?>> _waiters = new();
         private readonly Queue<long> _slots = new();

@@ -5,7 +5,7 @@ namespace Relay.Grains.Destinations;
 /// send slots spaced 1/MaxPerSecond apart; silos lease a few at a time, as many as attempts are waiting, so the
 /// sum over all silos stays within the limit whatever the number of silos.
 /// </summary>
-public interface IDestinationGrain : IGrainWithStringKey
+public interface IDestinationPacerGrain : IGrainWithStringKey
 {
     /// <summary>Up to <paramref name="wanted"/> slots within the next moment; none means ask again after <see cref="SlotGrant.FirstIn"/>.</summary>
     Task<SlotGrant> Acquire(int wanted);
