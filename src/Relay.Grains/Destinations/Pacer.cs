@@ -24,8 +24,8 @@ internal sealed class Pacer(TimeProvider time)
         var now = time.GetTimestamp();
         var spacingTicks = time.TimestampFrequency / (double)rate;
         var start = Math.Max(_nextSlot, now);
-        var horizonEnd = now + Horizon.TotalSeconds * time.TimestampFrequency;
-        var available = (int)Math.Floor((horizonEnd - start) / spacingTicks);
+        // Relative to now, in whole ticks: timestamps are large, and a double near them would lose the last slot.
+        var available = (int)Math.Floor((Horizon.TotalSeconds * time.TimestampFrequency - (start - now)) / spacingTicks);
         var count = Math.Clamp(available, 0, wanted);
         var firstIn = TimeSpan.FromSeconds((start - now) / (double)time.TimestampFrequency);
         var spacing = TimeSpan.FromSeconds(1.0 / rate);
