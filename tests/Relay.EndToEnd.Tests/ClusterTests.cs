@@ -137,6 +137,64 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_backlog_taken_by_one_silo_is_attempted_first_there_and_worked_by_all_three_in_fair_shares_once_the_destination_is_back()
+    {
+        const int count = 600;
+        await StartSilosAsync(3, $"--Relay:Destinations:comeback:Address={_destination.Url("/comeback")}", "--Relay:Destinations:comeback:Contract=steady");
+        _destination.Answer("/comeback", Reply.Status503);
+
+        // Every message through the first silo: each first attempt is made there, and fails.
+        await Task.WhenAll(Enumerable.Range(0, 24).Select(async worker =>
+        {
+            for (var i = worker; i < count; i += 24)
+            {
+                var response = await _silos[0].Client.PostAsJsonAsync("/messages", new { id = $"back-{i}", destination = "comeback", payload = "p" });
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }
+        }));
+        var firsts = await CountBySiloAsync("SELECT silo, count(*) FROM audit WHERE destination = 'comeback' AND kind = 'Attempt' AND attempt = 1 GROUP BY silo");
+        Assert.Equal(count, firsts.Values.Sum());
+        Assert.Single(firsts);
+
+        // The destination comes back: the schedulers wake the retries, and every silo works its share of them.
+        _destination.Answer("/comeback", Reply.Ok());
+        await Eventually.Until(async () => await CountAsync("SELECT count(*) FROM deliveries WHERE destination = 'comeback' AND status = 'Delivered'"),
+            n => n == count, TimeSpan.FromSeconds(120), "the backlog delivered");
+        var shares = await CountBySiloAsync("SELECT silo, count(*) FROM audit WHERE destination = 'comeback' AND outcome = 'Success' GROUP BY silo");
+        output.WriteLine($"first attempts: {string.Join(", ", firsts.Select(s => $"{s.Key}: {s.Value}"))}; deliveries: {string.Join(", ", shares.Select(s => $"{s.Key}: {s.Value}"))}");
+        Assert.Equal(count, shares.Values.Sum());
+        Assert.Equal(3, shares.Count);
+        Assert.All(shares.Values, n => Assert.InRange(n, count / 3.0 * 0.75, count / 3.0 * 1.25));
+    }
+
+    [Fact]
+    public async Task A_MaxConcurrency_of_1_holds_across_3_silos()
+    {
+        const int count = 30;
+        await StartSilosAsync(3,
+            $"--Relay:Destinations:single:Address={_destination.Url("/single")}",
+            "--Relay:Destinations:single:Contract=steady",
+            "--Relay:Destinations:single:MaxConcurrency=1");
+        // Each request takes a while to answer, so that attempts from several silos would overlap if allowed to.
+        _destination.Answer("/single", new Reply(200, "ok", Delay: TimeSpan.FromMilliseconds(100)));
+
+        // Sent through all three silos at once: each silo's first attempts start there.
+        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            var response = await _silos[i % 3].Client.PostAsJsonAsync("/messages", new { id = $"single-{i}", destination = "single", payload = "p" });
+            Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}");
+        }));
+        await Eventually.Until(async () => await CountAsync("SELECT count(*) FROM deliveries WHERE destination = 'single' AND status = 'Delivered'"),
+            n => n == count, TimeSpan.FromSeconds(90), "every message delivered");
+
+        var attempts = await CountBySiloAsync("SELECT silo, count(*) FROM audit WHERE destination = 'single' AND kind = 'Attempt' GROUP BY silo");
+        output.WriteLine($"most in flight at the destination: {_destination.MaxInFlight("/single")}; attempts by silo: {string.Join(", ", attempts.Select(s => $"{s.Key}: {s.Value}"))}");
+        Assert.Equal(1, _destination.MaxInFlight("/single"));
+        // Not one silo doing it all: the permit went round.
+        Assert.True(attempts.Count >= 2, "the attempts were made by one silo only");
+    }
+
+    [Fact]
     public async Task A_backlog_of_20000_is_drained_by_every_silo_in_fair_shares_within_MaxPerSecond()
     {
         const int count = 20_000, perSecond = 500;
@@ -305,6 +363,21 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<Dictionary<string, long>> CountBySiloAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        var counts = new Dictionary<string, long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
     }
 
     private async Task<Dictionary<string, long>> SharesAsync(DateTimeOffset since)

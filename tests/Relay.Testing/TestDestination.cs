@@ -30,6 +30,7 @@ public sealed class TestDestination : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Reply>> _scripts = new();
     private readonly ConcurrentDictionary<string, Reply> _defaults = new();
+    private readonly ConcurrentDictionary<string, InFlight> _inFlight = new();
     private Reply _default = Reply.Ok();
 
     private TestDestination(WebApplication app) => _app = app;
@@ -41,6 +42,9 @@ public sealed class TestDestination : IAsyncDisposable
     public IReadOnlyList<ReceivedRequest> ReceivedAt(string path) => _received.Where(r => r.Path == path).ToArray();
 
     public string Url(string path) => BaseUrl + path;
+
+    /// <summary>The most requests to <paramref name="path"/> that were in flight at once (received, not yet answered).</summary>
+    public int MaxInFlight(string path) => _inFlight.TryGetValue(path, out var counter) ? counter.Max : 0;
 
     public static async Task<TestDestination> StartAsync()
     {
@@ -73,10 +77,11 @@ public sealed class TestDestination : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        var path = context.Request.Path.Value ?? "/";
+        using var inFlight = _inFlight.GetOrAdd(path, _ => new InFlight()).Enter();
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer);
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        var path = context.Request.Path.Value ?? "/";
         _received.Enqueue(new ReceivedRequest(context.Request.Method, path, headers, buffer.ToArray(), DateTimeOffset.UtcNow));
 
         var reply = _scripts.TryGetValue(path, out var queue) && queue.TryDequeue(out var scripted)
@@ -114,5 +119,30 @@ public sealed class TestDestination : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>Requests in flight to one path, and the most there ever were.</summary>
+    private sealed class InFlight
+    {
+        private int _now;
+        private int _max;
+
+        public int Max => Volatile.Read(ref _max);
+
+        public IDisposable Enter()
+        {
+            var now = Interlocked.Increment(ref _now);
+            int max;
+            while (now > (max = Volatile.Read(ref _max)) && Interlocked.CompareExchange(ref _max, now, max) != max)
+            {
+            }
+
+            return new Exit(this);
+        }
+
+        private sealed class Exit(InFlight counter) : IDisposable
+        {
+            public void Dispose() => Interlocked.Decrement(ref counter._now);
+        }
     }
 }

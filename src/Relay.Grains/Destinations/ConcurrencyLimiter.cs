@@ -211,10 +211,10 @@ internal sealed partial class ConcurrencyLimiter : IDisposable
                 {
                     _again = false;
                     sent = Time.GetTimestamp();
-                    // Give back what is free above the share; without a lease, all that is free (the grain may have
-                    // given it to another by now).
-                    _held = sent < _leaseUntil ? Math.Max(_inUse, Math.Min(_held, _allowance)) : _inUse;
+                    // Give back what is free above the share; all that is free when nothing wants it (an idle silo
+                    // stops renewing), or without a lease (the grain may have given it to another by now).
                     var demand = _inUse + Waiting();
+                    _held = sent < _leaseUntil && demand > 0 ? Math.Max(_inUse, Math.Min(_held, _allowance)) : _inUse;
                     request = new PermitRequest(limiter._silo, _held, demand, Math.Max(0, demand - _held));
                 }
 
