@@ -121,7 +121,7 @@ internal sealed partial class ConcurrencyLimiter : IDisposable
             TaskCompletionSource<IDisposable?> waiter;
             lock (_waiters)
             {
-                if (Waiting() == 0 && CanStart())
+                if (!AnyWaiting() && CanStart())
                 {
                     _inUse++;
                     return new Lease(this);
@@ -141,7 +141,7 @@ internal sealed partial class ConcurrencyLimiter : IDisposable
         {
             lock (_waiters)
             {
-                if (_held > 0 || Waiting() > 0)
+                if (_held > 0 || AnyWaiting())
                 {
                     Exchange();
                 }
@@ -150,16 +150,19 @@ internal sealed partial class ConcurrencyLimiter : IDisposable
 
         private bool CanStart() => _inUse < Math.Min(_held, _allowance) && Time.GetTimestamp() < _leaseUntil;
 
-        /// <summary>Waiters that have not given up; drops those at the head that have.</summary>
-        private int Waiting()
+        /// <summary>Whether an attempt is waiting; drops those at the head that gave up, so the head is one that waits.</summary>
+        private bool AnyWaiting()
         {
             while (_waiters.TryPeek(out var head) && head.Task.IsCompleted)
             {
                 _waiters.Dequeue();
             }
 
-            return _waiters.Count(w => !w.Task.IsCompleted);
+            return _waiters.Count > 0;
         }
+
+        /// <summary>Attempts waiting that have not given up.</summary>
+        private int Waiting() => AnyWaiting() ? _waiters.Count(w => !w.Task.IsCompleted) : 0;
 
         private void Serve()
         {
@@ -242,7 +245,7 @@ internal sealed partial class ConcurrencyLimiter : IDisposable
 
                     pause = _again || (answer is not null && _held > Math.Max(_inUse, _allowance))
                         ? TimeSpan.Zero
-                        : Waiting() > 0 ? AskAgainAfter : null;
+                        : AnyWaiting() ? AskAgainAfter : null;
                     if (pause is null)
                     {
                         _exchanging = false;
