@@ -195,6 +195,41 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_permit_of_a_silo_killed_during_its_attempt_comes_back_and_the_others_deliver_within_the_limit()
+    {
+        const int count = 12;
+        await StartSilosAsync(3,
+            $"--Relay:Destinations:single:Address={_destination.Url("/single")}",
+            "--Relay:Destinations:single:Contract=steady",
+            "--Relay:Destinations:single:Timeout=00:00:03",
+            "--Relay:Destinations:single:MaxConcurrency=1");
+        // The first request hangs: the second silo holds the one permit while it waits for the answer.
+        _destination.Script("/single", new Reply(200, "ok", Delay: TimeSpan.FromMinutes(1)));
+        _destination.Answer("/single", new Reply(200, "ok", Delay: TimeSpan.FromMilliseconds(50)));
+        var hanging = _silos[1].Client.PostAsJsonAsync("/messages", new { id = "held-0", destination = "single", payload = "p" });
+        await Eventually.Until(() => _destination.ReceivedAt("/single").Count == 1, what: "the first attempt in flight");
+
+        var killedAt = Stopwatch.StartNew();
+        await _silos[1].KillAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => hanging);
+        // Until the membership declares it dead, calls to grains it held fail (503): the cluster's way, not the permits'.
+        await Eventually.Until(DeadSilosAsync, n => n >= 1, TimeSpan.FromSeconds(60), "the killed silo declared dead");
+        var survivors = new[] { _silos[0], _silos[2] };
+        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            var response = await survivors[i % 2].Client.PostAsJsonAsync("/messages", new { id = $"after-{i}", destination = "single", payload = "p" });
+            Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}");
+        }));
+
+        // The permit comes back (the dead silo declared dead, or its lease and longest attempt over), and the survivors
+        // deliver everything, one at a time; the hanging message too, by a survivor's scheduler.
+        await Eventually.Until(async () => await CountAsync("SELECT count(*) FROM deliveries WHERE destination = 'single' AND status = 'Delivered'"),
+            n => n == count + 1, TimeSpan.FromSeconds(90), "every message delivered by the two survivors");
+        output.WriteLine($"all delivered {killedAt.Elapsed.TotalSeconds:0.0} s after the kill; most in flight: {_destination.MaxInFlight("/single")}");
+        Assert.Equal(1, _destination.MaxInFlight("/single"));
+    }
+
+    [Fact]
     public async Task A_backlog_of_20000_is_drained_by_every_silo_in_fair_shares_within_MaxPerSecond()
     {
         const int count = 20_000, perSecond = 500;
