@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Relay.Core.Options;
 
@@ -8,11 +9,12 @@ namespace Relay.Grains.Destinations;
 /// that a ledger has granted permits: a ledger activated after that (its silo died) waits for the silos to report
 /// what they hold before granting anything new; a fresh cluster does not wait.
 /// </summary>
-internal sealed class DestinationConcurrencyGrain(
+internal sealed partial class DestinationConcurrencyGrain(
     [PersistentState("permits", RelayStorage.ControlName)] IPersistentState<PermitLedgerState> state,
     IOptions<RelayOptions> options,
     IClusterMembershipService membership,
-    TimeProvider time) : Grain, IDestinationConcurrencyGrain
+    TimeProvider time,
+    ILogger<DestinationConcurrencyGrain> logger) : Grain, IDestinationConcurrencyGrain
 {
     private PermitLedger? _ledger;
     private Task? _marking;
@@ -26,6 +28,10 @@ internal sealed class DestinationConcurrencyGrain(
             // SyncTimeout is shorter), immediate retries included.
             var longest = destination.Timeout > destination.SyncTimeout ? destination.Timeout : destination.SyncTimeout;
             _ledger = new PermitLedger(max, longest, recovering: state.State.Granted, time, IsDead);
+            if (state.State.Granted)
+            {
+                Log.Recovering(logger, this.GetPrimaryKeyString(), PermitLedger.LeaseTerm + longest);
+            }
         }
 
         return Task.CompletedTask;
@@ -82,6 +88,13 @@ internal sealed class DestinationConcurrencyGrain(
     }
 
     private bool IsDead(SiloAddress silo) => membership.CurrentSnapshot.GetSiloStatus(silo) == SiloStatus.Dead;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1222, Level = LogLevel.Information,
+            Message = "Destination {Destination}: its permit ledger starts again after another that granted permits (a silo left); no new permits for {Grace} while the silos report what they hold")]
+        public static partial void Recovering(ILogger logger, string destination, TimeSpan grace);
+    }
 }
 
 [GenerateSerializer]
