@@ -202,6 +202,9 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
             $"--Relay:Destinations:single:Address={_destination.Url("/single")}",
             "--Relay:Destinations:single:Contract=steady",
             "--Relay:Destinations:single:Timeout=00:00:03",
+            // The first attempt may wait this long for its answer: the silo still holds the permit when it is killed,
+            // however slow this machine is between the request's arrival and the kill.
+            "--Relay:Destinations:single:SyncTimeout=00:00:10",
             "--Relay:Destinations:single:MaxConcurrency=1");
         // The first request hangs: the second silo holds the one permit while it waits for the answer.
         _destination.Script("/single", new Reply(200, "ok", Delay: TimeSpan.FromMinutes(1)));
@@ -211,7 +214,8 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
 
         var killedAt = Stopwatch.StartNew();
         await _silos[1].KillAsync();
-        await Assert.ThrowsAnyAsync<Exception>(() => hanging);
+        // Its sender gets no answer (the connection drops); what it got does not matter here.
+        await hanging.ContinueWith(_ => { }, TaskScheduler.Default);
         // Until the membership declares it dead, calls to grains it held fail (503): the cluster's way, not the permits'.
         await Eventually.Until(DeadSilosAsync, n => n >= 1, TimeSpan.FromSeconds(60), "the killed silo declared dead");
         var survivors = new[] { _silos[0], _silos[2] };
