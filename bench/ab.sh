@@ -2,8 +2,10 @@
 # A/B of one change, decided on CPU per message rather than on throughput (which swings on a shared machine):
 # the same Release binaries run as variant A and variant B, alternating, ROUNDS times each, on a private PostgreSQL
 # (or the embedded SQLite), under the same closed-loop load; each run reports delivered msg/s, the milliseconds of
-# silo and PostgreSQL CPU per delivered message and PostgreSQL's committed transactions per delivered message
-# (xact_commit, reads included); the medians of each variant are printed last.
+# silo and PostgreSQL CPU per delivered message, PostgreSQL's committed transactions per delivered message
+# (xact_commit, reads included), the kilobytes the silos allocated per delivered message and the share of the load's
+# time they spent paused in GC (both from the runtime's counters on /metrics); the medians of each variant are
+# printed last.
 #
 #   A_ENV="" B_ENV="DOTNET_TieredPGO=0" bench/ab.sh            environment of the silos per variant
 #   A_ARGS="" B_ARGS="--Relay:Scheduler:Shards=4" bench/ab.sh   extra silo arguments per variant
@@ -112,33 +114,41 @@ silo_cpu() { local pid t=0; for pid in "${SILO_PIDS[@]}"; do t=$(awk -v a="$t" -
 db_cpu() { if [ -n "$PGDIR" ]; then pg_cpu_seconds; else echo 0; fi; }
 # Committed transactions of the relay database (the statistics land about once a second).
 db_xact() { if [ -n "$PGDIR" ]; then sleep 1.5; psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = 'relay'" postgres; else echo 0; fi; }
+# Sum over the silos of a counter of the runtime on /metrics (reachable without a key from loopback).
+silo_metric() { local i t=0 v; for i in $(seq 1 "$SILOS"); do
+    v=$(curl -fs "http://127.0.0.1:$((HTTP_BASE + i))/metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 { print $2; exit }')
+    t=$(awk -v a="$t" -v b="${v:-0}" 'BEGIN { printf "%.6f", a + b }'); done; echo "$t"; }
 urls() { local i; for i in $(seq 1 "$SILOS"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done; }
 
-# run VARIANT ENV ARGS [BIN]: one measured load; prints "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg".
+# run VARIANT ENV ARGS [BIN]: one measured load; prints "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg silo-KB/msg gc-pause-%".
 run() {
-  local variant=$1 env=$2 args=$3 bin=${4:-} prefix s0 d0 s1 d1 x0 x1 n
+  local variant=$1 env=$2 args=$3 bin=${4:-} prefix s0 d0 s1 d1 x0 x1 n a0 a1 g0 g1
   start_silos "$env" "$args" "${bin:-$WORK/bin/Relay.Silo}"
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink --count "$((WARMUP * SILOS))" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
     >/dev/null 2>&1 || true
   prefix="ab-$variant-$RANDOM$RANDOM"
   curl -fs -X POST "$SINK/reset?prefix=$prefix-" >/dev/null
+  a0=$(silo_metric dotnet_gc_heap_total_allocated_bytes_total); g0=$(silo_metric dotnet_gc_pause_time_seconds_total)
   x0=$(db_xact); s0=$(silo_cpu); d0=$(db_cpu)
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink --concurrency "$CONCURRENCY" --duration "$LOAD_S" --progress 0 --id-prefix "$prefix" \
     >"$WORK/logs/load-$variant.log" 2>&1 || true
   sleep 2   # the last outcomes
   s1=$(silo_cpu); d1=$(db_cpu); x1=$(db_xact)
+  a1=$(silo_metric dotnet_gc_heap_total_allocated_bytes_total); g1=$(silo_metric dotnet_gc_pause_time_seconds_total)
   n=$(curl -fs "$SINK/stats" | jq .unique)
   stop_silos
   awk -v v="$variant" -v n="$n" -v s="$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" \
       -v d="$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')" -v x="$((x1 - x0))" -v t="$LOAD_S" \
-    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f %.2f\n", v, n / t, s * 1000 / n, d * 1000 / n, x / n; else printf "%s 0 - - -\n", v }'
+      -v al="$(awk -v a="$a0" -v b="$a1" 'BEGIN { print b - a }')" -v g="$(awk -v a="$g0" -v b="$g1" 'BEGIN { print b - a }')" \
+    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f %.2f %.1f %.2f\n", v, n / t, s * 1000 / n, d * 1000 / n, x / n, al / 1024 / n, g * 100 / (t + 2);
+             else printf "%s 0 - - - - -\n", v }'
 }
 
 say "$ROUNDS rounds of A ($A_ENV $A_ARGS ${A_BIN:-this tree}) and B ($B_ENV $B_ARGS ${B_BIN:-this tree}): $SILOS silo(s) on $STORAGE, $CONCURRENCY senders, $LOAD_S s each"
 RESULTS="$WORK/results.txt"; : >"$RESULTS"
-echo "variant  delivered/s  silo-ms/msg  db-ms/msg  db-xact/msg"
+echo "variant  delivered/s  silo-ms/msg  db-ms/msg  db-xact/msg  silo-KB/msg  gc-pause-%"
 for round in $(seq 1 "$ROUNDS"); do
   for variant in A B; do
     # Alternate which goes first, so that a drift of the machine does not favour one.
@@ -149,9 +159,11 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for variant in A B; do
-  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg, %s db transactions/msg\n' "$variant" \
+  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg, %s db transactions/msg, %s KB allocated/msg, %s%% of the time in GC pauses\n' "$variant" \
     "$(awk -v v="$variant" '$1 == v { print $2 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $3 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $4 }' "$RESULTS" | median)" \
-    "$(awk -v v="$variant" '$1 == v { print $5 }' "$RESULTS" | median)"
+    "$(awk -v v="$variant" '$1 == v { print $5 }' "$RESULTS" | median)" \
+    "$(awk -v v="$variant" '$1 == v { print $6 }' "$RESULTS" | median)" \
+    "$(awk -v v="$variant" '$1 == v { print $7 }' "$RESULTS" | median)"
 done
