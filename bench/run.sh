@@ -12,7 +12,7 @@
 #   summary: embedded <n> msg/s, cluster3 <n> msg/s, hangfire <n> msg/s, ratio <cluster3/hangfire>, commits/msg <c>
 # Everything it starts is stopped on exit, also on failure or Ctrl-C. bench/README.md explains each scenario.
 #
-# Ports (127.0.0.1 only): PostgreSQL 15498, sink 5299, Hangfire peer 5298, silo HTTP 5201-5203, silo 12201-12203,
+# Ports (127.0.0.1 only): PostgreSQL 15498, sink 5299, Hangfire peer 5298, floor proxy 5297, silo HTTP 5201-5203, silo 12201-12203,
 # gateway 32201-32203. Environment: PG_BIN (newest /usr/lib/postgresql/*/bin), CONCURRENCY (64 closed-loop senders),
 # UPDATE_DOCS (1: rewrite docs/BENCHMARKS.md; 0: leave it alone).
 set -euo pipefail
@@ -46,7 +46,7 @@ OUTAGE_DELAY=00:00:05
 HANGFIRE_WORKERS=${HANGFIRE_WORKERS:-40}
 DRAIN_WAIT=${DRAIN_WAIT:-600}        # the longest any wait for deliveries may take, seconds
 
-PG_PORT=15498; SINK_PORT=5299; PEER_PORT=5298; HTTP_BASE=5200; SILO_BASE=12200; GATEWAY_BASE=32200
+PG_PORT=15498; SINK_PORT=5299; PEER_PORT=5298; PROXY_PORT=5297; HTTP_BASE=5200; SILO_BASE=12200; GATEWAY_BASE=32200
 SINK="http://127.0.0.1:$SINK_PORT"
 WORK="$ROOT/bench/results/tmp/run"       # binaries, logs and raw figures of this run (git-ignored)
 STAMP=$(date -u +%Y-%m-%d-%H%M)
@@ -160,7 +160,7 @@ if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/pgbench" ]; 
   PG_BIN=$(PG_BIN="" "$ROOT/scripts/postgres.sh" bin)
 fi
 export PG_BIN   # scripts/postgres.sh starts this very PostgreSQL
-for port in "$PG_PORT" "$SINK_PORT" "$PEER_PORT" $(seq $((HTTP_BASE + 1)) $((HTTP_BASE + 3))) \
+for port in "$PG_PORT" "$SINK_PORT" "$PEER_PORT" "$PROXY_PORT" $(seq $((HTTP_BASE + 1)) $((HTTP_BASE + 3))) \
             $(seq $((SILO_BASE + 1)) $((SILO_BASE + 3))) $(seq $((GATEWAY_BASE + 1)) $((GATEWAY_BASE + 3))); do
   port_in_use "$port" && die "port $port is in use; this benchmark needs it free"
 done
@@ -168,8 +168,8 @@ done
 T_START=$(now_ms)
 
 # ---- build -------------------------------------------------------------------------------------------------------
-say "building Release (silo, load generator, sink, Hangfire peer, report)"
-for project in src/Relay.Silo bench/Relay.LoadGen bench/Relay.Sink bench/Relay.HangfirePeer bench/Relay.BenchReport; do
+say "building Release (silo, load generator, sink, floor proxy, Hangfire peer, report)"
+for project in src/Relay.Silo bench/Relay.LoadGen bench/Relay.Sink bench/Relay.Proxy bench/Relay.HangfirePeer bench/Relay.BenchReport; do
   name=$(basename "$project")
   dotnet build "$ROOT/$project" -c Release -o "$WORK/bin/$name" -nologo -v q >>"$WORK/logs/build.log" 2>&1 \
     || { tail -n 30 "$WORK/logs/build.log" >&2; die "$project did not build"; }
@@ -239,13 +239,19 @@ start_cluster() {
   done
   for i in $(seq 1 "$n"); do wait_http "silo$i" "http://127.0.0.1:$((HTTP_BASE + i))/health"; done
 }
-urls() { local i; for i in $(seq 1 "$1"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done; }
-warm_up() {   # warm_up N_SILOS DESTINATION: JIT, connection pools, grain directory
+# urls N_SILOS: the load generator's --url of each silo; urls proxy: the floor proxy's.
+urls() {
+  local i
+  if [ "$1" = proxy ]; then printf -- '--url http://127.0.0.1:%s ' "$PROXY_PORT"; return; fi
+  for i in $(seq 1 "$1"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done
+}
+warm_up() {   # warm_up N_SILOS|proxy DESTINATION [LOADGEN-ARGS...]: JIT, connection pools, grain directory
   # WARMUP messages per silo: each silo's JIT tiers up on as many messages as a lone silo's does (with the same total
   # spread over 3 silos, 3-silo runs measured tiering still under way: 33% less silo CPU with tiering off).
+  local n=$1 destination=$2; shift 2
   # shellcheck disable=SC2046
-  "${LOADGEN[@]}" $(urls "$1") --destination "$2" --count "$((WARMUP * $1))" --concurrency "$CONCURRENCY" --progress 0 \
-    --id-prefix "warm-$RANDOM" >/dev/null 2>"$WORK/logs/warmup.log" || true
+  "${LOADGEN[@]}" $(urls "$n") --destination "$destination" --count "$((WARMUP * ${n/proxy/1}))" --concurrency "$CONCURRENCY" --progress 0 \
+    --id-prefix "warm-$RANDOM" "$@" >/dev/null 2>"$WORK/logs/warmup.log" || true
 }
 
 # measure NAME N_SILOS LOADGEN-ARGS...: a load against the sink; writes raw/NAME.loadgen.json and raw/NAME.sink.json
@@ -293,9 +299,25 @@ pgbench_tps() {
   "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PG_PORT" -U postgres -f "$WORK/raw/pgbench.sql" -c "$1" -j "$(( $1 < 2 ? 1 : 2 ))" \
     -T "$PGBENCH_S" pgbench 2>&1 | tee "$WORK/logs/pgbench-$1.log" | awk '/^tps = / { printf "%.0f", $3; exit }'
 }
+# Warm-up: one short run first, not counted (the table's first pages, PostgreSQL's caches, the WAL's first segments).
+PGBENCH_S_REAL=$PGBENCH_S; PGBENCH_S=2; pgbench_tps 16 >/dev/null; PGBENCH_S=$PGBENCH_S_REAL
 TPS1=$(pgbench_tps 1); TPS16=$(pgbench_tps 16)
 RESULTS[pgbench]=$(jq -n --argjson a "${TPS1:-0}" --argjson b "${TPS16:-0}" --argjson s "$PGBENCH_S" \
   '{clients1Tps: $a, clients16Tps: $b, seconds: $s}')
+
+# ---- 0. the floor: a storage-less forwarding proxy -----------------------------------------------------------------
+# What any router costs on this machine, measured with the same load generator and sink in the same run: an ASP.NET
+# Core minimal endpoint that POSTs each payload on with HttpClient (bench/Relay.Proxy). Its process is named
+# "silo-proxy" so that the CPU table counts it in the silos' column: the router's CPU, whichever router it is.
+say "0. floor: storage-less forwarding proxy, closed loop, $CONCURRENCY senders, ${LOAD_S} s"
+SCENARIO=floor
+start silo-proxy "$WORK/logs/floor-silo-proxy.log" dotnet "$WORK/bin/Relay.Proxy/relay-proxy.dll" \
+  --urls "http://127.0.0.1:$PROXY_PORT" --target "$SINK/relay"
+wait_http silo-proxy "http://127.0.0.1:$PROXY_PORT/health"
+warm_up proxy sink
+measure floor proxy --destination sink --concurrency "$CONCURRENCY" --duration "$LOAD_S"
+stop silo-proxy
+RESULTS[floor]=$(throughput floor)
 
 # ---- 1. embedded default, one silo: maximum sustained delivered msg/s ---------------------------------------------
 say "1. embedded (SQLite), 1 silo: closed loop, $CONCURRENCY senders, ${LOAD_S} s"
@@ -314,6 +336,7 @@ RESULTS[embedded]=$(throughput embedded "$(jq -n --argjson c "${SQLITE_COMMITS:-
 SCENARIO=latency
 start_embedded latency
 warm_up 1 sink
+warm_up 1 sink --soap   # the SOAP front door's own code (SoapCore, the serializers) is cold after a JSON warm-up
 say "1b. embedded, SOAP front door (/Messaging.svc): closed loop, $CONCURRENCY senders, ${SOAP_S} s"
 measure soap 1 --soap --destination sink --concurrency "$CONCURRENCY" --duration "$SOAP_S"
 RESULTS[soap]=$(throughput soap)

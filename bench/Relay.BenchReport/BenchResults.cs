@@ -9,6 +9,7 @@ internal sealed class BenchResults(JsonObject root)
     /// <summary>The scenarios in the order the report shows them, with their titles.</summary>
     public static readonly (string Key, string Title)[] Throughput =
     [
+        ("floor", "0. floor: storage-less forwarding proxy"),
         ("embedded", "1. embedded (SQLite), 1 silo, JSON"),
         ("soap", "1b. embedded, 1 silo, SOAP front door"),
         ("pg1", "2. PostgreSQL, 1 silo"),

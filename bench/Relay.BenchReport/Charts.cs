@@ -17,7 +17,7 @@ internal static class Charts
             for (var i = 0; i < throughput.Length; i++)
             {
                 var bar = plot.Add.Bar(i, r.Number(throughput[i].Key, "deliveredPerSecond")!.Value);
-                bar.Color = throughput[i].Key == "hangfire" ? Colors.Gray : Colors.SteelBlue;
+                bar.Color = throughput[i].Key is "hangfire" or "floor" ? Colors.Gray : Colors.SteelBlue;
             }
 
             plot.Axes.Bottom.SetTicks(
@@ -92,6 +92,7 @@ internal static class Charts
 
     private static string Label(string key) => key switch
     {
+        "floor" => "floor (proxy)",
         "embedded" => "embedded",
         "soap" => "embedded SOAP",
         "pg1" => "PG 1 silo",
