@@ -58,8 +58,11 @@ for port in "$PG_PORT" "$SINK_PORT" $(seq $((HTTP_BASE + 1)) $((HTTP_BASE + SILO
   port_in_use "$port" && die "port $port is in use"
 done
 
-say "building Release (silo, load generator, sink)"
-for project in src/Relay.Silo bench/Relay.LoadGen bench/Relay.Sink; do
+PROJECTS=(bench/Relay.LoadGen bench/Relay.Sink)
+# The silo of this tree only when a variant runs it (both given as A_BIN and B_BIN: neither does).
+[ -n "$A_BIN" ] && [ -n "$B_BIN" ] || PROJECTS=(src/Relay.Silo "${PROJECTS[@]}")
+say "building Release (${PROJECTS[*]})"
+for project in "${PROJECTS[@]}"; do
   dotnet build "$ROOT/$project" -c Release -o "$WORK/bin/$(basename "$project")" -nologo -v q >"$WORK/logs/build.log" 2>&1 \
     || { tail -n 30 "$WORK/logs/build.log" >&2; die "$project did not build"; }
 done
