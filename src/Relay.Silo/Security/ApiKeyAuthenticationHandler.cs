@@ -19,11 +19,22 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     public const string HeaderName = "X-Api-Key";
 
+    // With no key configured every request is the same anonymous operator: one answer for all of them, instead of a
+    // new principal, identity, two claims, ticket and task per request (issue 14). Neither Relay nor ASP.NET Core
+    // changes an authenticated principal (a claims transformation would make a new one).
+    private static Task<AuthenticateResult>? s_anonymous;
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!keys.Enabled)
         {
-            return Task.FromResult(Success(RelayPrincipal.Anonymous));
+            var anonymous = s_anonymous;
+            if (anonymous?.Result.Ticket?.AuthenticationScheme != Scheme.Name)
+            {
+                s_anonymous = anonymous = Task.FromResult(Success(RelayPrincipal.Anonymous));
+            }
+
+            return anonymous!;
         }
 
         var presented = Presented(Request);
