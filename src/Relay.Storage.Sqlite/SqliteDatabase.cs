@@ -18,16 +18,19 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
     private readonly string _readConnectionString;
     private readonly SqliteConnection _writeConnection;
     private readonly GroupCommitWriter _writer;
+    private readonly WalCheckpointer _checkpointer;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private SqliteDatabase(string path, string readConnectionString, SqliteConnection writeConnection, GroupCommitWriter writer, ILogger logger)
+    private SqliteDatabase(string path, string readConnectionString, SqliteConnection writeConnection, GroupCommitWriter writer,
+        WalCheckpointer checkpointer, ILogger logger)
     {
         DatabasePath = path;
         _readConnectionString = readConnectionString;
         ReadSessions = new ReadSessions(readConnectionString);
         _writeConnection = writeConnection;
         _writer = writer;
+        _checkpointer = checkpointer;
         _logger = logger;
     }
 
@@ -39,6 +42,9 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
 
     /// <summary>Writes (grain states, reminders, purges) committed since the database was opened.</summary>
     public long Writes => _writer.Writes;
+
+    /// <summary>WAL checkpoints run since the database was opened (off the commit path: <see cref="WalCheckpointer"/>).</summary>
+    public long Checkpoints => _checkpointer.Checkpoints;
 
     internal GroupCommitWriter Writer => _writer;
 
@@ -63,6 +69,7 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
             Pooling = false,
         };
         var writeConnection = new SqliteConnection(builder.ToString());
+        WalCheckpointer? checkpointer = null;
         try
         {
             writeConnection.Open();
@@ -71,18 +78,21 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
                 PRAGMA synchronous = {synchronous.ToPragmaValue()};
                 PRAGMA busy_timeout = 30000;
                 PRAGMA foreign_keys = OFF;
+                PRAGMA wal_autocheckpoint = 0;
                 """);
             SqliteSchema.Apply(writeConnection, timeProvider.GetUtcNow());
             var lastVersion = ReadLastVersion(writeConnection);
 
-            builder.Pooling = true;
             builder.Mode = SqliteOpenMode.ReadWrite;
-            var writer = new GroupCommitWriter(writeConnection, lastVersion, loggerFactory.CreateLogger<GroupCommitWriter>());
+            checkpointer = new WalCheckpointer(builder.ToString(), timeProvider, loggerFactory.CreateLogger<WalCheckpointer>());
+            builder.Pooling = true;
+            var writer = new GroupCommitWriter(writeConnection, lastVersion, loggerFactory.CreateLogger<GroupCommitWriter>(), checkpointer.Committed);
             Log.Opened(logger, path, synchronous.ToPragmaValue());
-            return new SqliteDatabase(path, builder.ToString(), writeConnection, writer, logger);
+            return new SqliteDatabase(path, builder.ToString(), writeConnection, writer, checkpointer, logger);
         }
         catch
         {
+            checkpointer?.Dispose();
             writeConnection.Dispose();
             throw;
         }
@@ -133,6 +143,7 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
         }
 
         await _writer.DisposeAsync().ConfigureAwait(false);
+        _checkpointer.Dispose();
         try
         {
             // Fold the WAL back into the database file, so the file alone is a complete copy.

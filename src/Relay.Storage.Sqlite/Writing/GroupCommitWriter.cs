@@ -10,6 +10,11 @@ namespace Relay.Storage.Sqlite.Writing;
 /// concurrent writes share one fsync. While a batch commits, the next one queues up: the busier the
 /// router, the larger the batches, with no timer adding latency to a lone write.
 /// </summary>
+/// <remarks>
+/// The loop runs on a thread of its own: a commit blocks in <c>fsync</c>, and on a pool thread that block stalled the
+/// requests queued behind it on a 2-core machine (issue 14's tail). WAL checkpoints are not run on this thread either
+/// (<see cref="WalCheckpointer"/>): after each commit the writer only signals that the log grew.
+/// </remarks>
 internal sealed partial class GroupCommitWriter : IAsyncDisposable
 {
     public const int MaxBatch = 512;
@@ -19,16 +24,21 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly WriterSession _session;
     private readonly ILogger _logger;
-    private readonly Task _loop;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action? _committed;
     private long _commits;
     private long _writes;
 
-    public GroupCommitWriter(SqliteConnection connection, long lastVersion, ILogger logger)
+    /// <param name="committed">Called on the writer's thread after each commit; must not block.</param>
+    public GroupCommitWriter(SqliteConnection connection, long lastVersion, ILogger logger, Action? committed = null)
     {
         _connection = connection;
         _session = new WriterSession(connection, lastVersion);
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        _committed = committed;
+        _thread = new Thread(Run) { IsBackground = true, Name = "Relay SQLite writer" };
+        _thread.Start();
     }
 
     public long Commits => Interlocked.Read(ref _commits);
@@ -51,10 +61,22 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         return operation.Completion;
     }
 
-    private async Task RunAsync()
+    private void Run()
+    {
+        try
+        {
+            RunBatches();
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void RunBatches()
     {
         var batch = new List<WriteOperation>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (WaitToRead())
         {
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var operation))
             {
@@ -78,6 +100,13 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
             batch.Clear();
         }
+    }
+
+    /// <summary>Blocks the writer's own thread until a write is queued; false once the queue is completed and empty.</summary>
+    private bool WaitToRead()
+    {
+        var wait = _queue.Reader.WaitToReadAsync();
+        return wait.IsCompleted ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
 
     private void ExecuteBatch(List<WriteOperation> batch)
@@ -138,6 +167,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _writes, executed.Count);
+        _committed?.Invoke();
         foreach (var operation in executed)
         {
             operation.Complete();
@@ -154,7 +184,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
+        await _stopped.Task.ConfigureAwait(false);
         _session.Dispose();
     }
 
