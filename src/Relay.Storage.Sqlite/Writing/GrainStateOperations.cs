@@ -61,17 +61,22 @@ internal sealed class WriteGrainState(
 
     public override string Describe() => $"state '{stateName}' of grain {grainId}";
 
+    private static readonly string[] InsertParameters = ["$grain", "$state", "$version", "$data"];
+    private static readonly string[] UpdateParameters = ["$grain", "$state", "$version", "$data", "$expected"];
+    private static readonly string[] ContentParameters = ["$grain", "$state", "$content"];
+
     protected override long Run(WriterSession session)
     {
         var version = session.NextVersion();
-        var command = session.Command(expectedVersion is null ? Insert : Update);
-        command.Parameters.AddWithValue("$grain", grainId);
-        command.Parameters.AddWithValue("$state", stateName);
-        command.Parameters.AddWithValue("$version", version);
-        command.Parameters.AddWithValue("$data", data);
+        var command = expectedVersion is null ? session.Prepared(Insert, InsertParameters) : session.Prepared(Update, UpdateParameters);
+        var p = command.Parameters;
+        p[0].Value = grainId;
+        p[1].Value = stateName;
+        p[2].Value = version;
+        p[3].Value = data;
         if (expectedVersion is { } expected)
         {
-            command.Parameters.AddWithValue("$expected", expected);
+            p[4].Value = expected;
         }
 
         if (command.ExecuteNonQuery() != 1)
@@ -87,10 +92,10 @@ internal sealed class WriteGrainState(
 
         if (content is not null)
         {
-            var write = session.Command(UpsertContent);
-            write.Parameters.AddWithValue("$grain", grainId);
-            write.Parameters.AddWithValue("$state", stateName);
-            write.Parameters.AddWithValue("$content", content);
+            var write = session.Prepared(UpsertContent, ContentParameters);
+            write.Parameters[0].Value = grainId;
+            write.Parameters[1].Value = stateName;
+            write.Parameters[2].Value = content;
             write.ExecuteNonQuery();
         }
 
@@ -111,59 +116,74 @@ internal sealed class WriteGrainState(
         SELECT 1 FROM deliveries WHERE message_id = $message AND (content_hash <> $hash OR sender IS NOT $sender) LIMIT 1
         """;
 
+    private static readonly string[] OtherContentParameters = ["$message", "$hash", "$sender"];
+
     /// <summary>A new delivery's message id is held by other content (another hash, or another sender).</summary>
     private static bool IdTaken(WriterSession session, DeliveryRow row)
     {
-        var command = session.Command(OtherContent);
-        command.Parameters.AddWithValue("$message", row.MessageId);
-        command.Parameters.AddWithValue("$hash", row.ContentHash);
-        command.Parameters.AddWithValue("$sender", ToDb(row.Sender));
+        var command = session.Prepared(OtherContent, OtherContentParameters);
+        var p = command.Parameters;
+        p[0].Value = row.MessageId;
+        p[1].Value = row.ContentHash;
+        p[2].Value = ToDb(row.Sender);
         return command.ExecuteScalar() is not null;
     }
 
+    private static readonly string[] DeliveryParameters =
+    [
+        "$destination", "$message", "$topic", "$status", "$attempts", "$accepted", "$updated", "$due", "$next", "$completed",
+        "$error", "$code", "$headers", "$body", "$hash", "$correlation", "$shard", "$sender",
+    ];
+
     private static void WriteRow(WriterSession session, DeliveryRow row)
     {
-        var command = session.Command(UpsertDelivery);
+        var command = session.Prepared(UpsertDelivery, DeliveryParameters);
         var p = command.Parameters;
-        p.AddWithValue("$destination", row.Destination);
-        p.AddWithValue("$message", row.MessageId);
-        p.AddWithValue("$topic", ToDb(row.Topic));
-        p.AddWithValue("$status", row.Status.ToString());
-        p.AddWithValue("$attempts", row.Attempts);
-        p.AddWithValue("$accepted", ToDb(row.AcceptedAt));
-        p.AddWithValue("$updated", ToDb(row.UpdatedAt));
-        p.AddWithValue("$due", ToDb(row.DueAt));
-        p.AddWithValue("$next", ToDb(row.NextAttemptAt));
-        p.AddWithValue("$completed", ToDb(row.CompletedAt));
-        p.AddWithValue("$error", ToDb(row.LastError));
-        p.AddWithValue("$code", ToDb(row.ResponseStatusCode));
-        p.AddWithValue("$headers", ToDb(row.ResponseHeadersJson));
-        p.AddWithValue("$body", ToDb(row.ResponseBody));
-        p.AddWithValue("$hash", row.ContentHash);
-        p.AddWithValue("$correlation", ToDb(row.CorrelationId));
-        p.AddWithValue("$shard", row.Shard);
-        p.AddWithValue("$sender", ToDb(row.Sender));
+        p[0].Value = row.Destination;
+        p[1].Value = row.MessageId;
+        p[2].Value = ToDb(row.Topic);
+        p[3].Value = row.Status.ToString();
+        p[4].Value = row.Attempts;
+        p[5].Value = ToDb(row.AcceptedAt);
+        p[6].Value = ToDb(row.UpdatedAt);
+        p[7].Value = ToDb(row.DueAt);
+        p[8].Value = ToDb(row.NextAttemptAt);
+        p[9].Value = ToDb(row.CompletedAt);
+        p[10].Value = ToDb(row.LastError);
+        p[11].Value = ToDb(row.ResponseStatusCode);
+        p[12].Value = ToDb(row.ResponseHeadersJson);
+        p[13].Value = ToDb(row.ResponseBody);
+        p[14].Value = row.ContentHash;
+        p[15].Value = ToDb(row.CorrelationId);
+        p[16].Value = row.Shard;
+        p[17].Value = ToDb(row.Sender);
         command.ExecuteNonQuery();
     }
 
+    private static readonly string[] AuditParameters =
+    [
+        "$destination", "$message", "$sequence", "$kind", "$at", "$attempt", "$silo", "$duration", "$outcome", "$code",
+        "$error", "$body", "$actor", "$detail",
+    ];
+
     private static void WriteAudit(WriterSession session, AuditEntry entry)
     {
-        var command = session.Command(InsertAudit);
+        var command = session.Prepared(InsertAudit, AuditParameters);
         var p = command.Parameters;
-        p.AddWithValue("$destination", entry.Destination);
-        p.AddWithValue("$message", entry.MessageId);
-        p.AddWithValue("$sequence", entry.Sequence);
-        p.AddWithValue("$kind", entry.Kind.ToString());
-        p.AddWithValue("$at", ToDb(entry.At));
-        p.AddWithValue("$attempt", entry.Attempt);
-        p.AddWithValue("$silo", ToDb(entry.Silo));
-        p.AddWithValue("$duration", entry.DurationMs);
-        p.AddWithValue("$outcome", ToDb(entry.Outcome));
-        p.AddWithValue("$code", ToDb(entry.StatusCode));
-        p.AddWithValue("$error", ToDb(entry.Error));
-        p.AddWithValue("$body", ToDb(entry.ResponseBody));
-        p.AddWithValue("$actor", ToDb(entry.By));
-        p.AddWithValue("$detail", ToDb(entry.Detail));
+        p[0].Value = entry.Destination;
+        p[1].Value = entry.MessageId;
+        p[2].Value = entry.Sequence;
+        p[3].Value = entry.Kind.ToString();
+        p[4].Value = ToDb(entry.At);
+        p[5].Value = entry.Attempt;
+        p[6].Value = ToDb(entry.Silo);
+        p[7].Value = entry.DurationMs;
+        p[8].Value = ToDb(entry.Outcome);
+        p[9].Value = ToDb(entry.StatusCode);
+        p[10].Value = ToDb(entry.Error);
+        p[11].Value = ToDb(entry.ResponseBody);
+        p[12].Value = ToDb(entry.By);
+        p[13].Value = ToDb(entry.Detail);
         command.ExecuteNonQuery();
     }
 }

@@ -49,6 +49,29 @@ internal sealed class WriterSession : IDisposable
         return command;
     }
 
+    /// <summary>
+    /// A prepared command for <paramref name="sql"/>, in the batch's transaction, whose parameters are made once, in the
+    /// order of <paramref name="names"/>: the caller sets each <c>Parameters[i].Value</c>. For the statements every
+    /// message runs, so that a write does not make its parameter objects again (issue 14).
+    /// </summary>
+    public SqliteCommand Prepared(string sql, string[] names)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in names)
+            {
+                command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+            }
+
+            _commands.Add(sql, command);
+        }
+
+        command.Transaction = _transaction;
+        return command;
+    }
+
     public void Savepoint() => Command("SAVEPOINT item").ExecuteNonQuery();
 
     public void ReleaseSavepoint() => Command("RELEASE item").ExecuteNonQuery();
