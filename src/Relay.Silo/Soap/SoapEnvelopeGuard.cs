@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ServiceModel;
 using System.Xml;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,17 @@ internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOpti
     internal const int MaxDepth = 64;
 
     private const string Soap11Envelope = "http://schemas.xmlsoap.org/soap/envelope/";
+
+    // XmlReader.Create copies what it needs of these: one instance serves every request.
+    private static readonly XmlReaderSettings InspectSettings = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit,
+        XmlResolver = null,
+        IgnoreComments = true,
+        IgnoreProcessingInstructions = true,
+        IgnoreWhitespace = true,
+        CloseInput = false,
+    };
 
     private readonly long _maxEnvelopeBytes = SoapFrontDoorExtensions.MaxEnvelopeBytes(options.Value.Limits);
 
@@ -71,23 +83,31 @@ internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOpti
             return;
         }
 
-        var envelope = await ReadCappedAsync(http);
-        if (envelope is null)
+        if (await ReadCappedAsync(http) is not (byte[] array, int length))
         {
             await SoapFaults.WriteAsync(http, TooLarge());
             return;
         }
 
-        if (Inspect(envelope) is { } problem)
+        try
         {
-            await SoapFaults.WriteAsync(http, problem);
-            return;
-        }
+            var envelope = new MemoryStream(array, 0, length, writable: false);
+            if (Inspect(envelope) is { } problem)
+            {
+                await SoapFaults.WriteAsync(http, problem);
+                return;
+            }
 
-        envelope.Position = 0;
-        request.Body = envelope;
-        request.ContentLength = envelope.Length;
-        await next(http);
+            envelope.Position = 0;
+            request.Body = envelope;
+            request.ContentLength = length;
+            await next(http);
+        }
+        finally
+        {
+            // SoapCore has read the whole envelope before it answers: nothing holds the array after this.
+            ArrayPool<byte>.Shared.Return(array);
+        }
     }
 
     /// <summary>
@@ -113,20 +133,39 @@ internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOpti
         }
     }
 
-    /// <summary>The body, or null when it is longer than the limit (reading stops just past it).</summary>
-    private async Task<MemoryStream?> ReadCappedAsync(HttpContext http)
+    /// <summary>
+    /// The body in a pooled array (the caller returns it), or null when it is longer than the limit (reading stops just
+    /// past it). Sized by Content-Length when the client sent one (a WCF client does): no new arrays per request for
+    /// an envelope of ordinary size (issue 14).
+    /// </summary>
+    private async Task<(byte[] Array, int Length)?> ReadCappedAsync(HttpContext http)
     {
         var declared = http.Request.ContentLength ?? 0;
-        var buffer = new MemoryStream((int)Math.Min(Math.Max(declared, 4096), _maxEnvelopeBytes + 1));
-        var chunk = new byte[16 * 1024];
+        var limit = (int)Math.Min(_maxEnvelopeBytes + 1, int.MaxValue);
+        var array = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(declared + 1, 4096), limit));
+        var length = 0;
         try
         {
-            int read;
-            while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            while (true)
             {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > _maxEnvelopeBytes)
+                if (length == array.Length)
                 {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)array.Length * 2, limit));
+                    array.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(array);
+                    array = larger;
+                }
+
+                var read = await http.Request.Body.ReadAsync(array.AsMemory(length, Math.Min(array.Length, limit) - length), http.RequestAborted);
+                if (read == 0)
+                {
+                    return (array, length);
+                }
+
+                length += read;
+                if (length > _maxEnvelopeBytes)
+                {
+                    ArrayPool<byte>.Shared.Return(array);
                     return null;
                 }
             }
@@ -134,28 +173,23 @@ internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOpti
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // The server's own limit on request bodies came first.
+            ArrayPool<byte>.Shared.Return(array);
             return null;
         }
-
-        return buffer;
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(array);
+            throw;
+        }
     }
 
     /// <summary>A fault when the body is not a well-formed SOAP 1.1 envelope without a DTD; null when it may go on to SoapCore.</summary>
     internal static FaultException<RelayFault>? Inspect(Stream body)
     {
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            IgnoreComments = true,
-            IgnoreProcessingInstructions = true,
-            IgnoreWhitespace = true,
-            CloseInput = false,
-        };
         body.Position = 0;
         try
         {
-            using var reader = XmlReader.Create(body, settings);
+            using var reader = XmlReader.Create(body, InspectSettings);
             if (reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "Envelope" || reader.NamespaceURI != Soap11Envelope)
             {
                 var root = reader.NodeType == XmlNodeType.Element ? $"{{{reader.NamespaceURI}}}{reader.LocalName}" : "none";
