@@ -1,0 +1,135 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Relay.Silo.Tests.Performance;
+
+/// <summary>
+/// The allocation budget of the hot path (issue 14): bytes the process allocates per message delivered at its first
+/// attempt, through a real silo on SQLite to a real HTTP sink on loopback. Every allocation is garbage the GC must
+/// collect, and GC pauses are the tail of the sync answer: a change that puts a buffer, a copy or a reflection path
+/// back on the hot path shows here before it shows in a benchmark.
+/// </summary>
+[Collection(PerformanceCollection.Name)]
+public sealed class AllocationBudgetTests
+{
+    /// <summary>
+    /// The bound per message: 61.7 KB measured when this test was written (docs/BENCHMARKS.md, "Issue 14"), about 126 KB
+    /// before the answer's body was read into a pooled buffer; the margin covers the run-to-run spread and the process's
+    /// background work (schedulers, timers). Issue 14's target is 30 KB: lower this as the remaining items land.
+    /// </summary>
+    private const double MaxKilobytesPerMessage = 75;
+
+    private const int WarmUp = 600;
+    private const int Measured = 2_000;
+    private const int Senders = 16;
+
+    [Fact]
+    public async Task A_message_delivered_at_its_first_attempt_allocates_within_the_budget()
+    {
+        await using var sink = await Sink.StartAsync();
+        await using var silo = await TestSilo.StartAsync(new SiloSettings()
+            .Destination("sink", sink.Url + "/in"));
+        using var client = new HttpClient { BaseAddress = silo.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        var prefix = "alloc-" + Guid.NewGuid().ToString("N")[..8];
+
+        // What the test itself costs per message (its client's request and answer, the sink's server): the same
+        // requests straight to the sink, measured alike and taken off Relay's figure.
+        await SendAsync(client, new Uri(sink.Url + "/direct"), prefix + "-wd", WarmUp);
+        var harness = await MeasureAsync(() => SendAsync(client, new Uri(sink.Url + "/direct"), prefix + "-d", Measured));
+
+        await SendAsync(client, new Uri("/messages", UriKind.Relative), prefix + "-w", WarmUp);
+        var delivered = sink.Count;
+        var total = await MeasureAsync(() => SendAsync(client, new Uri("/messages", UriKind.Relative), prefix + "-m", Measured));
+        Assert.Equal(Measured, sink.Count - delivered);
+
+        var relay = (total - harness) / Measured / 1024;
+        Assert.True(relay <= MaxKilobytesPerMessage,
+            $"Relay allocated {relay:F1} KB per delivered message (process {total / Measured / 1024:F1} KB, of which the test's client and "
+            + $"sink {harness / Measured / 1024:F1} KB); the budget is {MaxKilobytesPerMessage} KB.");
+    }
+
+    private static async Task<double> MeasureAsync(Func<Task> work)
+    {
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        await work();
+        return GC.GetTotalAllocatedBytes(precise: true) - before;
+    }
+
+    /// <summary><paramref name="count"/> messages of 100 bytes to sink, over <see cref="Senders"/> senders; each must be answered 200.</summary>
+    private static Task SendAsync(HttpClient client, Uri uri, string prefix, int count)
+    {
+        var next = -1;
+        return Task.WhenAll(Enumerable.Range(0, Senders).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var body = Encoding.UTF8.GetBytes(
+                    $$"""{"id":"{{prefix}}-{{i}}","destination":"sink","payload":"{{new string('x', 100)}}","contentType":"text/plain"}""");
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await client.PostAsync(uri, content);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                await response.Content.ReadAsByteArrayAsync();
+            }
+        }));
+    }
+
+    /// <summary>A destination that answers 200 with an empty body and counts what it received, allocating little.</summary>
+    private sealed class Sink : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private int _count;
+
+        private Sink(WebApplication app) => _app = app;
+
+        public string Url { get; private set; } = "";
+
+        public int Count => Volatile.Read(ref _count);
+
+        public static async Task<Sink> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var sink = new Sink(app);
+            app.Run(async context =>
+            {
+                var reader = context.Request.BodyReader;
+                while (true)
+                {
+                    var read = await reader.ReadAsync();
+                    reader.AdvanceTo(read.Buffer.End);
+                    if (read.IsCompleted)
+                    {
+                        break;
+                    }
+                }
+
+                if (context.Request.Path.StartsWithSegments("/in"))
+                {
+                    Interlocked.Increment(ref sink._count);
+                }
+
+                context.Response.StatusCode = StatusCodes.Status200OK;
+            });
+            await app.StartAsync();
+            sink.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+            return sink;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
