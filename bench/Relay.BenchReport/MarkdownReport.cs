@@ -185,7 +185,7 @@ internal static class MarkdownReport
         var floor = r.Number("floor", "deliveredPerSecond");
         var share = embedded is { } e3 && floor is > 0 ? e3 / floor : (double?)null;
         yield return ("embedded: ≥ 50% of the storage-less forwarding proxy (the floor, same run)",
-            share is { } sh ? $"{sh:P0} ({F(embedded)} / {F(floor)} msg/s)" : "-", share is { } sh2 ? sh2 >= 0.5 : null);
+            share is { } sh ? $"{F(sh * 100, "F0")}% ({F(embedded)} / {F(floor)} msg/s)" : "-", share is { } sh2 ? sh2 >= 0.5 : null);
         var cluster = r.Number("pg3", "deliveredPerSecond");
         yield return ("PostgreSQL, 3 silos: ≥ 2,000 delivered msg/s", $"{F(cluster)} msg/s", cluster is { } c ? c >= 2000 : null);
         var hangfire = r.Number("hangfire", "deliveredPerSecond");

@@ -14,6 +14,9 @@ public sealed class ReportGeneratorTests : IDisposable
           "postgres": "15.18", "dotnet": "10.0.100", "concurrency": 64, "skipped": [],
           "scenarios": {
             "pgbench": { "clients1Tps": 900, "clients16Tps": 9000, "seconds": 4 },
+            "floor": { "sent": 6000, "answered": 6000, "errors": 0, "answersPerSecond": 6000, "delivered": 6000, "duplicates": 0,
+              "deliveredPerSecond": 6000, "loadSeconds": 8, "syncLatencyMs": { "p50": 5, "p99": 10, "p999": 15, "max": 20 },
+              "endToEndMs": { "p50": 3, "p99": 8 } },
             "embedded": { "sent": 4000, "answered": 4000, "errors": 0, "answersPerSecond": 3100, "delivered": 4000, "duplicates": 0,
               "deliveredPerSecond": 3200.5, "loadSeconds": 8, "syncLatencyMs": { "p50": 10, "p99": 20, "p999": 30, "max": 40 },
               "endToEndMs": { "p50": 5, "p99": 15 }, "sqliteCommits": 800, "commitsPerMessage": 0.2 },
@@ -54,6 +57,8 @@ public sealed class ReportGeneratorTests : IDisposable
         Assert.Contains("| scenario | delivered msg/s |", page, StringComparison.Ordinal);
         Assert.Contains("| 1. embedded (SQLite), 1 silo, JSON | **3,200** |", page, StringComparison.Ordinal);
         Assert.Contains("| embedded default: ≥ 3,000 delivered msg/s | 3,200 msg/s | met |", page, StringComparison.Ordinal);
+        Assert.Contains("| 0. floor: storage-less forwarding proxy | **6,000** |", page, StringComparison.Ordinal);
+        Assert.Contains("| embedded: ≥ 50% of the storage-less forwarding proxy (the floor, same run) | 53% (3,200 / 6,000 msg/s) | met |", page, StringComparison.Ordinal);
         Assert.Contains("| sync-answer p99 at 1,000 msg/s < 25 ms (PostgreSQL, 3 silos) | - | not measured |", page, StringComparison.Ordinal);
         Assert.Contains("memory figures", page, StringComparison.Ordinal);
         Assert.True(page.IndexOf("<!-- run:end -->", StringComparison.Ordinal) < page.IndexOf("<!-- memory:start -->", StringComparison.Ordinal));
