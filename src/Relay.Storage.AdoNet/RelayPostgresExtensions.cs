@@ -12,6 +12,7 @@ using Orleans.Providers;
 using Orleans.Runtime;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
+using Relay.Core.Catalog;
 using Relay.Core.Storage;
 using Relay.Grains;
 using Relay.Grains.Delivery;
@@ -73,6 +74,7 @@ public static class RelayPostgresExtensions
         });
         services.TryAddSingleton<IRelayStore>(sp => new PostgresRelayStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton<IOrderingQueueStore>(sp => new PostgresOrderingQueueStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
+        services.TryAddSingleton<ICatalogStore>(sp => new PostgresCatalogStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new PostgresSchemaStartup(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey),
             migrate,

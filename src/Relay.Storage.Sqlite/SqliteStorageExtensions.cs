@@ -8,6 +8,7 @@ using Orleans.Providers;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using Relay.Core.Catalog;
 using Relay.Core.Storage;
 using Relay.Grains.Delivery;
 
@@ -45,6 +46,7 @@ public static class SqliteStorageExtensions
             sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.TryAddSingleton<IRelayStore, SqliteRelayStore>();
         services.TryAddSingleton<IOrderingQueueStore, SqliteOrderingQueueStore>();
+        services.TryAddSingleton<ICatalogStore, SqliteCatalogStore>();
 
         services.AddReminders();
         services.AddSingleton<IReminderTable, SqliteReminderTable>();

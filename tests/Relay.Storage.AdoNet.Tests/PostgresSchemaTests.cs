@@ -6,7 +6,7 @@ namespace Relay.Storage.AdoNet.Tests;
 public sealed class PostgresSchemaTests
 {
     private static readonly string[] ScriptNames =
-        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql", "0005_sender.sql", "0006_portal.sql", "0007_relay_storage.sql", "0008_relay_content.sql", "0009_due_index.sql", "0010_ordering_queue.sql"];
+        ["0001_orleans_clustering.sql", "0002_orleans_persistence.sql", "0003_orleans_reminders.sql", "0004_relay.sql", "0005_sender.sql", "0006_portal.sql", "0007_relay_storage.sql", "0008_relay_content.sql", "0009_due_index.sql", "0010_ordering_queue.sql", "0011_catalog.sql"];
 
     [Fact]
     public void The_embedded_scripts_are_the_files_of_sql_postgresql_in_name_order()

@@ -32,7 +32,8 @@ public sealed class PostgresTestHost : IAsyncDisposable
     public IGrainStorage GrainStorage => Services.GetRequiredKeyedService<IGrainStorage>(RelayStorage.Name);
 
     public StorageUnderTest Storage => new(GrainStorage, Services.GetRequiredService<IReminderTable>(), Services.GetRequiredService<IRelayStore>(),
-        Services.GetRequiredKeyedService<IGrainStorageSerializer>(RelayStorage.Name), Services.GetRequiredService<IOrderingQueueStore>());
+        Services.GetRequiredKeyedService<IGrainStorageSerializer>(RelayStorage.Name), Services.GetRequiredService<IOrderingQueueStore>(),
+        Services.GetRequiredService<Relay.Core.Catalog.ICatalogStore>());
 
     /// <summary>A host on a fresh database of the shared test server, with the schema applied at start-up.</summary>
     public static async Task<PostgresTestHost> CreateAsync()

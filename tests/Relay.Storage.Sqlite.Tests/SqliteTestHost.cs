@@ -28,7 +28,8 @@ public sealed class SqliteTestHost : IAsyncDisposable
         Services.GetRequiredService<IReminderTable>(),
         Services.GetRequiredService<IRelayStore>(),
         Services.GetRequiredKeyedService<IGrainStorageSerializer>("relay"),
-        Services.GetRequiredService<IOrderingQueueStore>());
+        Services.GetRequiredService<IOrderingQueueStore>(),
+        Services.GetRequiredService<Relay.Core.Catalog.ICatalogStore>());
 
     public static SqliteTestHost Create() =>
         Open(TempFolder.Create("relay-sqlite-"), ownsFolder: true);

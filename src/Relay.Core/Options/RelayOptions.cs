@@ -19,6 +19,7 @@ public sealed class RelayOptions
     public OrderingOptions Ordering { get; set; } = new();
     public SchedulerOptions Scheduler { get; set; } = new();
     public OperationOptions Operations { get; set; } = new();
+    public CatalogOptions Catalog { get; set; } = new();
 
     /// <summary>The contract used by a destination that names none.</summary>
     public const string DefaultContractName = "default";
@@ -112,16 +113,23 @@ public class DestinationOptions
     /// <summary>The destination that gets the final notification of this destination's deliveries.</summary>
     public string? Notify { get; set; }
     public NotifyOn NotifyOn { get; set; } = NotifyOn.AfterRetry;
+    /// <summary>
+    /// False holds every delivery to it as a pause does (stored, answered Pending, retries waiting and not counted),
+    /// until it is enabled again. A catalog edit (docs/OPERATIONS.md, "The catalog") switches it without a restart.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
     public int? MaxConcurrency { get; set; }
     public int? MaxPerSecond { get; set; }
     public int? FailureThreshold { get; set; }
     public TimeSpan? BreakDuration { get; set; }
     /// <summary>Headers sent on every request to this destination (e.g. an API key). Values are secrets: never logged.</summary>
+    [Secret]
     public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     // Credentials: SOAP's WS-Security UsernameToken, FTP's and SMTP's login, LDAP's bind (with its BindDn).
     public string? Username { get; set; }
     /// <summary>A secret: never logged.</summary>
+    [Secret]
     public string? Password { get; set; }
 
     /// <summary>
@@ -170,6 +178,29 @@ public sealed class OperationOptions
     /// schedulers and the destination at once; 0 (the default): as fast as the delivery grains answer.
     /// </summary>
     public int MaxPerSecond { get; set; }
+}
+
+/// <summary><c>Relay:Catalog</c>: where destinations, contracts and topics come from (docs/OPERATIONS.md, "The catalog").</summary>
+public sealed class CatalogOptions
+{
+    /// <summary>
+    /// <c>Catalog</c> (default): the catalog in the database, managed at runtime through the API and the portal;
+    /// configuration's entries seed it, each the first time the catalog meets its name. <c>Configuration</c>: the
+    /// configuration is authoritative, as before the catalog: its entries are shown read-only and the catalog's
+    /// changes are refused.
+    /// </summary>
+    public CatalogSource Source { get; set; } = CatalogSource.Catalog;
+
+    /// <summary>How often each silo asks the database for the catalog's version: the bound on how late a change made on another silo is in force.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}
+
+public enum CatalogSource
+{
+    /// <summary>The catalog in the database; configuration seeds it.</summary>
+    Catalog,
+    /// <summary>Configuration only, read-only at runtime.</summary>
+    Configuration,
 }
 
 /// <summary><c>Relay:Retention</c>: how long finished messages are kept whole.</summary>

@@ -49,6 +49,7 @@ public static partial class RelayOptionsValidator
         ValidateRetention(options.Retention, options.Ordering, errors);
         ValidateScheduler(options.Scheduler, errors);
         ValidateOperations(options.Operations, errors);
+        ValidateCatalog(options.Catalog, errors);
         return errors;
     }
 
@@ -379,6 +380,24 @@ public static partial class RelayOptionsValidator
         if (operations.MaxPerSecond < 0)
         {
             errors.Add($"{key}:MaxPerSecond is {operations.MaxPerSecond}; it must be 0 (no limit) or more.");
+        }
+    }
+
+    private static void ValidateCatalog(CatalogOptions? catalog, List<string> errors)
+    {
+        if (catalog is null)
+        {
+            return;
+        }
+
+        if (!Enum.IsDefined(catalog.Source))
+        {
+            errors.Add($"{Root}:Catalog:Source is {(int)catalog.Source}; it must be Catalog or Configuration.");
+        }
+
+        if (catalog.PollInterval <= TimeSpan.Zero || catalog.PollInterval > TimeSpan.FromSeconds(2))
+        {
+            errors.Add($"{Root}:Catalog:PollInterval is {Format(catalog.PollInterval)}; it must be positive and at most 00:00:02 (a change is in force on every silo within it).");
         }
     }
 

@@ -40,13 +40,43 @@ public sealed partial class DestinationControl : ILifecycleParticipant<ISiloLife
     private string[] _held = [];
     private Task _loop = Task.CompletedTask;
 
-    /// <summary>Destinations no attempt may go to now.</summary>
-    public IReadOnlyCollection<string> Held => Volatile.Read(ref _held);
+    /// <summary>Destinations no attempt may go to now: paused, their circuit open, or disabled (<see cref="DestinationOptions.Enabled"/>).</summary>
+    public IReadOnlyCollection<string> Held
+    {
+        get
+        {
+            var held = Volatile.Read(ref _held);
+            var disabled = Disabled(options.Value);
+            return disabled.Count == 0 ? held : held.Union(disabled, StringComparer.Ordinal).ToArray();
+        }
+    }
 
     public DestinationHolds Current => Volatile.Read(ref _holds);
 
+    /// <summary>
+    /// Whether no attempt may go to <paramref name="destination"/> now. A disabled destination is held as a paused one is:
+    /// its deliveries are stored and wait, not counted against their contract, until it is enabled again (a catalog edit,
+    /// in force without a restart: <c>options</c> is the catalog's current view).
+    /// </summary>
     public bool IsHeld(string destination) =>
-        Current.ByDestination.TryGetValue(destination, out var hold) && hold.Holds;
+        (Current.ByDestination.TryGetValue(destination, out var hold) && hold.Holds)
+        || (options.Value.Destinations.TryGetValue(destination, out var d) && !d.Enabled);
+
+    private static List<string> Disabled(RelayOptions relay)
+    {
+        List<string>? disabled = null;
+        foreach (var (name, destination) in relay.Destinations)
+        {
+            if (!destination.Enabled)
+            {
+                (disabled ??= []).Add(name);
+            }
+        }
+
+        return disabled ?? NoneDisabled;
+    }
+
+    private static readonly List<string> NoneDisabled = [];
 
     /// <summary>Counts an attempt's outcome for the destination's circuit breaker (only destinations that have one).</summary>
     public void Record(string destination, AttemptOutcome outcome)

@@ -30,9 +30,12 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
         {
             if (!_gates.TryGetValue(destination, out gate!))
             {
-                gate = new Gate(grains.GetGrain<IDestinationPacerGrain>(destination), Math.Max(1, options.MaxPerSecond.Value / 10), time, _stopping.Token);
+                gate = new Gate(grains.GetGrain<IDestinationPacerGrain>(destination), time, _stopping.Token);
                 _gates.Add(destination, gate);
             }
+
+            // The catalog may change MaxPerSecond at runtime: the lease size follows it (the pace is the grain's).
+            gate.Batch = Math.Max(1, options.MaxPerSecond.Value / 10);
         }
 
         var deadline = time.GetTimestamp() + (long)(maxWait.TotalSeconds * time.TimestampFrequency);
@@ -73,8 +76,11 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
     }
 
     /// <summary>Leases slots for the attempts waiting on this silo and hands them out in order.</summary>
-    private sealed class Gate(IDestinationPacerGrain grain, int batch, TimeProvider time, CancellationToken stopping)
+    private sealed class Gate(IDestinationPacerGrain grain, TimeProvider time, CancellationToken stopping)
     {
+        /// <summary>Slots asked of the grain at once.</summary>
+        public int Batch { get; set; } = 1;
+
         private readonly Queue<TaskCompletionSource<long?>> _waiters = new();
         private readonly Queue<long> _slots = new();
         private bool _filling;
@@ -133,7 +139,7 @@ internal sealed class DestinationRateLimiter(IGrainFactory grains, TimeProvider 
                         return;
                     }
 
-                    wanted = Math.Min(_waiters.Count, batch);
+                    wanted = Math.Min(_waiters.Count, Batch);
                 }
 
                 SlotGrant grant;

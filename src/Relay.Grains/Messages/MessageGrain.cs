@@ -13,7 +13,8 @@ namespace Relay.Grains.Messages;
 [PreferLocalPlacement]
 internal sealed class MessageGrain(IOptions<RelayOptions> options, TimeProvider time, ILocalSiloDetails silo) : Grain, IMessageGrain
 {
-    private readonly RelayOptions _options = options.Value;
+    // Read at each use: the catalog changes destinations at runtime (IOptions<RelayOptions> answers its current view).
+    private RelayOptions _options => options.Value;
 
     public async Task<MessageView> Send(SendCommand command)
     {

@@ -9,6 +9,7 @@ using Relay.Core.Options;
 using Relay.Core.Topics;
 using Relay.Grains;
 using Relay.Silo.Api;
+using Relay.Silo.Catalog;
 using Relay.Silo.Cluster;
 using Relay.Silo.Health;
 using Relay.Silo.Portal;
@@ -60,8 +61,10 @@ public static class RelayHostExtensions
                 DestinationProtocols.Bind(section.GetSection(nameof(RelayOptions.Destinations)), protocols, o.Destinations);
                 TopicsBinding.Bind(section.GetSection(nameof(RelayOptions.Topics)), o.Topics);
             });
-        // The topics' filters, compiled once: every message sent to a topic is routed with them.
-        services.AddSingleton(sp => TopicRoutes.Compile(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<RelayOptions>>().Value.Topics));
+        // After the binding above: the catalog's entries replace configuration's once it has been read.
+        services.AddRelayCatalog();
+        // The topics' filters, compiled once per catalog version: every message sent to a topic is routed with them.
+        services.AddSingleton<Catalog.CurrentTopicRoutes>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
         services.AddSingleton<Operating.OperatorActions>();
@@ -129,6 +132,7 @@ public static class RelayHostExtensions
         app.MapMessageEndpoints();
         app.MapOperatorEndpoints();
         app.MapOperationEndpoints();
+        app.MapCatalogEndpoints();
         app.MapHealthEndpoints();
         app.MapRelayPortal();
         app.MapRelayTelemetry();

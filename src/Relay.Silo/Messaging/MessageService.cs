@@ -26,7 +26,7 @@ public readonly record struct MessageOutcome(SendResult? Result, RelayError? Err
 /// mapping of failures to errors a caller can act on.
 /// </summary>
 public sealed partial class MessageService(IGrainFactory grains, IRelayStore store, IOptions<RelayOptions> options,
-    TopicRoutes topics, ProtocolAdapters adapters, RelayMetrics metrics, TimeProvider time, ILogger<MessageService> logger)
+    Catalog.CurrentTopicRoutes topics, ProtocolAdapters adapters, RelayMetrics metrics, TimeProvider time, ILogger<MessageService> logger)
 {
     /// <summary>The <c>relay.front_door</c> of a send through <c>POST /messages</c>.</summary>
     public const string HttpFrontDoor = "http";
@@ -68,7 +68,7 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
 
     private async Task<MessageOutcome> SendCoreAsync(SendRequest? request, RelayCaller caller, Activity? span)
     {
-        if (!MessageValidator.TryValidate(request, options.Value, topics, NewId, adapters.RefusesHeader, out var message, out var error))
+        if (!MessageValidator.TryValidate(request, options.Value, topics.Value, NewId, adapters.RefusesHeader, out var message, out var error))
         {
             return MessageOutcome.Failed(error!);
         }

@@ -20,7 +20,7 @@ internal sealed partial class DeliveryCountsGauge
     private static readonly DeliveryStatus[] Observed = [DeliveryStatus.Pending, DeliveryStatus.InRetry, DeliveryStatus.DeadLettered];
 
     private readonly IRelayStore _store;
-    private readonly string[] _configured;
+    private readonly IOptions<RelayOptions> _relay;
     private readonly TimeProvider _time;
     private readonly TimeSpan _refresh;
     private readonly ILogger<DeliveryCountsGauge> _logger;
@@ -32,7 +32,8 @@ internal sealed partial class DeliveryCountsGauge
         IOptions<RelayOptions> relay, ILogger<DeliveryCountsGauge> logger)
     {
         _store = store;
-        _configured = [.. relay.Value.Destinations.Keys];
+        // Asked at each refresh: the catalog adds and removes destinations at runtime.
+        _relay = relay;
         _time = time;
         _refresh = options.Value.DeliveryCountsRefresh;
         _logger = logger;
@@ -58,7 +59,7 @@ internal sealed partial class DeliveryCountsGauge
             var counts = await _store.CountByDestinationAsync(timeout.Token);
             var figures = new List<Measurement<long>>();
             // Configured destinations always have their series (zeros at first); removed ones keep theirs while they hold deliveries.
-            foreach (var destination in _configured.Concat(counts.Select(c => c.Destination)).Distinct(StringComparer.Ordinal))
+            foreach (var destination in _relay.Value.Destinations.Keys.Concat(counts.Select(c => c.Destination)).Distinct(StringComparer.Ordinal))
             {
                 foreach (var status in Observed)
                 {

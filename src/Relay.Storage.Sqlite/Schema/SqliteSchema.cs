@@ -9,7 +9,7 @@ namespace Relay.Storage.Sqlite.Schema;
 internal static class SqliteSchema
 {
     /// <summary>Raised when a change to the statements below needs existing files to be migrated.</summary>
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     private const string Tables = """
         CREATE TABLE IF NOT EXISTS schema_version (
@@ -103,6 +103,34 @@ internal static class SqliteSchema
         );
         CREATE UNIQUE INDEX IF NOT EXISTS ux_ordering_queue_message ON ordering_queue (queue_key, message_id);
 
+        -- Version 6: the catalog (destinations, contracts, topics managed at runtime). settings is the entry's JSON, of
+        -- the shape of its configuration entry; NULL for a deleted one (a tombstone: a name once known is not seeded
+        -- again from configuration). version is the catalog's version of the entry's last change, from the 'catalog'
+        -- counter: one number for the whole catalog, which the silo compares to know it is current.
+        CREATE TABLE IF NOT EXISTS catalog_entries (
+            kind       TEXT    NOT NULL,
+            name       TEXT    NOT NULL,
+            version    INTEGER NOT NULL,
+            settings   TEXT,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT    NOT NULL,
+            PRIMARY KEY (kind, name)
+        );
+        INSERT OR IGNORE INTO counters (name, value) VALUES ('catalog', 0);
+        -- Every change of the catalog: who, when, before and after (secrets redacted before they get here).
+        CREATE TABLE IF NOT EXISTS catalog_audit (
+            version INTEGER NOT NULL,
+            kind    TEXT    NOT NULL,
+            name    TEXT    NOT NULL,
+            action  TEXT    NOT NULL,
+            at      INTEGER NOT NULL,
+            actor   TEXT    NOT NULL,
+            before  TEXT,
+            after   TEXT,
+            PRIMARY KEY (version, kind, name)
+        );
+        CREATE INDEX IF NOT EXISTS ix_catalog_audit_entry ON catalog_audit (kind, name, version DESC);
+
         -- Orleans reminders. grain_hash is GrainId.GetUniformHashCode() (0 .. 2^32-1) for the range reads.
         CREATE TABLE IF NOT EXISTS reminders (
             grain_id      TEXT    NOT NULL,
@@ -186,6 +214,16 @@ internal static class SqliteSchema
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES (5, $at)";
+            command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+
+        // Version 6: catalog_entries, catalog_audit and the 'catalog' counter, created above by IF NOT EXISTS.
+        if (stored is 1 or 2 or 3 or 4 or 5)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES (6, $at)";
             command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
             command.ExecuteNonQuery();
         }
