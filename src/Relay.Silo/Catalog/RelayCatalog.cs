@@ -35,6 +35,7 @@ internal sealed partial class RelayCatalog : ILifecycleParticipant<ISiloLifecycl
     private CancellationTokenSource _changed = new();
     private CatalogState? _state;
     private Task _poll = Task.CompletedTask;
+    private int _disposed;
 
     public RelayCatalog(ICatalogStore store, IConfiguration configuration, IEnumerable<DestinationProtocol> protocols, TimeProvider time, ILogger<RelayCatalog> logger)
     {
@@ -192,6 +193,12 @@ internal sealed partial class RelayCatalog : ILifecycleParticipant<ISiloLifecycl
 
     public void Dispose()
     {
+        // The container disposes it once per registration that hands it out (it is also a lifecycle participant).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
         _changed.Dispose();
