@@ -6,7 +6,7 @@ using Relay.Silo.Hosting;
 namespace Relay.Silo.Catalog;
 
 /// <summary>The catalog's entries bound to Relay's options, as start-up binds configuration's: by the same code, with the same problems.</summary>
-internal sealed record CatalogBinding(
+public sealed record CatalogBinding(
     Dictionary<string, DestinationOptions> Destinations,
     Dictionary<string, RetryContractOptions> Contracts,
     Dictionary<string, List<string>> Topics,

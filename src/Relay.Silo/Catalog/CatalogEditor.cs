@@ -12,7 +12,7 @@ namespace Relay.Silo.Catalog;
 /// configuration (the same binding, unknown-key check and validators, on the whole catalog with the change), inside the
 /// write's transaction, and refused whole with the problems it would bring: nothing stored.
 /// </summary>
-internal sealed partial class CatalogEditor(RelayCatalog catalog, IOptions<RelayOptions> options, IConfiguration configuration, TimeProvider time)
+public sealed partial class CatalogEditor(RelayCatalog catalog, IOptions<RelayOptions> options, IConfiguration configuration, TimeProvider time)
 {
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
@@ -228,10 +228,10 @@ internal sealed partial class CatalogEditor(RelayCatalog catalog, IOptions<Relay
 }
 
 /// <summary>One entry as shown: its settings (secrets redacted), where it comes from, its version (the ETag).</summary>
-internal sealed record CatalogItem(CatalogKind Kind, string Name, CatalogSource Source, long Version, DateTimeOffset? UpdatedAt, string? UpdatedBy, JsonNode? Settings);
+public sealed record CatalogItem(CatalogKind Kind, string Name, CatalogSource Source, long Version, DateTimeOffset? UpdatedAt, string? UpdatedBy, JsonNode? Settings);
 
 /// <summary>What a PUT or DELETE did: refused, or the entry now (null when deleted); <see cref="Created"/> for a new one.</summary>
-internal sealed record CatalogEdit(CatalogRefusal? Refusal, CatalogItem? Item, bool Created);
+public sealed record CatalogEdit(CatalogRefusal? Refusal, CatalogItem? Item, bool Created);
 
 /// <summary>The request's preconditions: <c>If-Match: "n"</c>, <c>If-Match: *</c>, <c>If-None-Match: *</c>.</summary>
-internal readonly record struct EntryCondition(long? IfMatch, bool IfMatchAny, bool IfNoneMatchAny);
+public readonly record struct EntryCondition(long? IfMatch, bool IfMatchAny, bool IfNoneMatchAny);

@@ -22,7 +22,7 @@ namespace Relay.Silo.Catalog;
 /// A silo reads the catalog (seeding it first, at its first start) before it joins: it never serves with a stale one.
 /// </para>
 /// </summary>
-internal sealed partial class RelayCatalog : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+public sealed partial class RelayCatalog : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private readonly ICatalogStore _store;
     private readonly IConfiguration _configuration;
@@ -228,7 +228,7 @@ internal sealed partial class RelayCatalog : ILifecycleParticipant<ISiloLifecycl
 }
 
 /// <summary>The catalog as read at one version, and bound.</summary>
-internal sealed record CatalogState(CatalogSnapshot Snapshot, CatalogBinding Binding)
+public sealed record CatalogState(CatalogSnapshot Snapshot, CatalogBinding Binding)
 {
     public long Version => Snapshot.Version;
 }
