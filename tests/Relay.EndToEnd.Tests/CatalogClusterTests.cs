@@ -66,6 +66,13 @@ public sealed class CatalogClusterTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.True(response.IsSuccessStatusCode, $"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    private static async Task KnownAsync(SiloProcess silo, string path, string what) =>
+        await Eventually.Until(async () =>
+        {
+            using var response = await silo.Client.GetAsync(path);
+            return response.StatusCode;
+        }, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(5), what);
+
     private static async Task<JsonNode?> ReadAsync(SiloProcess silo, string id)
     {
         using var response = await silo.Client.GetAsync($"/messages/{Uri.EscapeDataString(id)}");
@@ -110,7 +117,7 @@ public sealed class CatalogClusterTests(ITestOutputHelper output) : IAsyncLifeti
         _destination.Answer("/old", Reply.Status503);
         _destination.Answer("/new", Reply.Ok());
         await PutOkAsync(_silos[0], "/destinations/moving", $$"""{"Address": "{{_destination.Url("/old")}}", "Contract": "steady"}""");
-        await Eventually.Until(async () => (await _silos[1].Client.GetAsync("/destinations/moving")).IsSuccessStatusCode, TimeSpan.FromSeconds(5), "silo 2 knows it");
+        await KnownAsync(_silos[1], "/destinations/moving", "silo 2 knows it");
         using var sent = await _silos[1].Client.PostAsJsonAsync("/messages", new { id = "moving-1", destination = "moving", payload = "p" });
         Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
         await Eventually.Until(() => _destination.ReceivedAt("/old").Count >= 2, what: "in retry at the old address");
@@ -127,7 +134,7 @@ public sealed class CatalogClusterTests(ITestOutputHelper output) : IAsyncLifeti
         _destination.Answer("/fragile", Reply.Status503);
         var settings = $$"""{"Address": "{{_destination.Url("/fragile")}}", "Contract": "steady"}""";
         await PutOkAsync(_silos[0], "/destinations/fragile", settings);
-        await Eventually.Until(async () => (await _silos[1].Client.GetAsync("/destinations/fragile")).IsSuccessStatusCode, TimeSpan.FromSeconds(5), "silo 2 knows it");
+        await KnownAsync(_silos[1], "/destinations/fragile", "silo 2 knows it");
         var ids = Enumerable.Range(0, 6).Select(i => $"fragile-{i}").ToArray();
         foreach (var (id, i) in ids.Select((id, i) => (id, i)))
         {
@@ -148,7 +155,7 @@ public sealed class CatalogClusterTests(ITestOutputHelper output) : IAsyncLifeti
 
         _destination.Answer("/fragile", Reply.Ok());
         await PutOkAsync(_silos[0], "/destinations/fragile", settings);
-        await Eventually.Until(async () => (await _silos[1].Client.GetAsync("/destinations/fragile")).IsSuccessStatusCode, TimeSpan.FromSeconds(5), "silo 2 knows it again");
+        await KnownAsync(_silos[1], "/destinations/fragile", "silo 2 knows it again");
         using (var resubmit = await _silos[1].Client.PostAsJsonAsync("/messages/resubmit", new { status = "DeadLettered", destination = "fragile" }))
         {
             Assert.True(resubmit.IsSuccessStatusCode, await resubmit.Content.ReadAsStringAsync());
