@@ -6,11 +6,10 @@ using Relay.Silo.Hosting;
 namespace Relay.Silo.Catalog;
 
 /// <summary>The catalog's entries bound to Relay's options, as start-up binds configuration's: by the same code, with the same problems.</summary>
-public sealed record CatalogBinding(
-    Dictionary<string, DestinationOptions> Destinations,
-    Dictionary<string, RetryContractOptions> Contracts,
-    Dictionary<string, List<string>> Topics,
-    IReadOnlyList<string> Problems)
+/// <param name="Entries">Options holding the catalog's destinations, contracts and topics (nothing else is set): the types are
+/// <see cref="RelayOptions"/>'s own, so a change of an entry's shape there (a topic's subscriptions) needs nothing here.</param>
+/// <param name="Problems">One line per problem of binding, naming its key, as at start-up.</param>
+public sealed record CatalogBinding(RelayOptions Entries, IReadOnlyList<string> Problems)
 {
     /// <summary>
     /// Binds <paramref name="entries"/> (live ones: with settings). Unknown keys, values that do not convert and empty
@@ -28,7 +27,7 @@ public sealed record CatalogBinding(
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or InvalidDataException)
         {
             problems.Add($"The settings are not JSON that configuration can hold: {ex.Message}");
-            return new CatalogBinding(new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), problems);
+            return new CatalogBinding(new RelayOptions(), problems);
         }
 
         var relay = configuration.GetSection(RelayOptions.SectionName);
@@ -82,7 +81,8 @@ public sealed record CatalogBinding(
             }
         }
 
-        return new CatalogBinding(destinations, new(bound.Contracts, StringComparer.Ordinal), new(bound.Topics, StringComparer.Ordinal), problems);
+        bound.Destinations = destinations;
+        return new CatalogBinding(bound, problems);
     }
 
     /// <summary><paramref name="current"/> (every setting that is not the catalog's) with this catalog's entries in place of its own.</summary>
@@ -99,9 +99,9 @@ public sealed record CatalogBinding(
             }
         }
 
-        result.Destinations = Destinations;
-        result.Contracts = Contracts;
-        result.Topics = Topics;
+        result.Destinations = Entries.Destinations;
+        result.Contracts = Entries.Contracts;
+        result.Topics = Entries.Topics;
         return result;
     }
 }

@@ -243,9 +243,9 @@ internal sealed class CatalogOptionsSetup(RelayCatalog catalog) : IPostConfigure
         ArgumentNullException.ThrowIfNull(options);
         if (catalog.Source == CatalogSource.Catalog && catalog.Current is { } state)
         {
-            options.Destinations = state.Binding.Destinations;
-            options.Contracts = state.Binding.Contracts;
-            options.Topics = state.Binding.Topics;
+            options.Destinations = state.Binding.Entries.Destinations;
+            options.Contracts = state.Binding.Entries.Contracts;
+            options.Topics = state.Binding.Entries.Topics;
         }
     }
 
