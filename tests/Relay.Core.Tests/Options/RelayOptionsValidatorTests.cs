@@ -56,6 +56,17 @@ public class RelayOptionsValidatorTests
         Assert.Empty(Validate(ContractExample()));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2001)]
+    public void A_catalog_poll_interval_beyond_2_seconds_or_not_positive_is_refused_naming_the_key(int milliseconds)
+    {
+        var options = ContractExample();
+        options.Catalog.PollInterval = TimeSpan.FromMilliseconds(milliseconds);
+
+        Assert.StartsWith("Relay:Catalog:PollInterval is ", OnlyError(options), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_defaults_are_valid()
     {
