@@ -16,7 +16,7 @@ public sealed class PostgresSchemaTests
 
         Assert.Equal(ScriptNames, files);
         Assert.Equal(files, PostgresSchema.Scripts.Select(s => s.Name));
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], PostgresSchema.Scripts.Select(s => s.Version));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], PostgresSchema.Scripts.Select(s => s.Version));
         foreach (var script in PostgresSchema.Scripts)
         {
             Assert.Equal(File.ReadAllText(Path.Combine(folder, script.Name)), script.Sql);
