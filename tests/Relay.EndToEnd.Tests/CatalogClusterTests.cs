@@ -9,8 +9,6 @@ namespace Relay.EndToEnd.Tests;
 /// </summary>
 public sealed class CatalogClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string Pending = "Needs DeliveryGrain to read the catalog at each attempt (it keeps options.Value from its activation): a one-line change in src/Relay.Grains/Delivery, held back until the lifecycle rewrite (issue 14) lands. Seen failing: the retry stays at the old address; the deleted destination's deliveries are not parked.";
-
     private readonly List<SiloProcess> _silos = [];
     private TestDestination _destination = null!;
     private string _connectionString = "";
@@ -88,15 +86,15 @@ public sealed class CatalogClusterTests(ITestOutputHelper output) : IAsyncLifeti
         await PutOkAsync(_silos[0], "/destinations/partner", $$"""{"Address": "{{_destination.Url("/partner")}}", "Contract": "steady"}""");
         var clock = Stopwatch.StartNew();
 
-        var status = await Eventually.Until(async () =>
-        {
-            using var response = await _silos[1].Client.PostAsJsonAsync("/messages", new { id = "partner-1", destination = "partner", payload = "p" });
-            return response.StatusCode;
-        }, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "silo 2 knows 'partner'");
+        // Silo 2's own view of the catalog (a read of its options, no delivery): the time until it answers the entry
+        // bounds the propagation from above, whatever the load of the machine does to an attempt.
+        await KnownAsync(_silos[1], "/destinations/partner", "silo 2 knows 'partner'");
+        var inForce = clock.Elapsed;
+        using var sent = await _silos[1].Client.PostAsJsonAsync("/messages", new { id = "partner-1", destination = "partner", payload = "p" });
 
-        output.WriteLine($"in force on silo 2 {clock.Elapsed.TotalMilliseconds:0} ms after the PUT on silo 1 answered");
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"silo 2 took {clock.Elapsed} to know the new destination");
+        output.WriteLine($"in force on silo 2 {inForce.TotalMilliseconds:0} ms after the PUT on silo 1 answered");
+        Assert.True(inForce < TimeSpan.FromSeconds(2), $"silo 2 took {inForce} to know the new destination");
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
         Assert.Single(_destination.ReceivedAt("/partner"));
     }
 
@@ -113,7 +111,7 @@ public sealed class CatalogClusterTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.PreconditionFailed], answers.Select(a => a.StatusCode).Order());
     }
 
-    [Fact(Skip = Pending)]
+    [Fact]
     public async Task A_changed_address_takes_the_next_retry_to_the_new_one()
     {
         _destination.Answer("/old", Reply.Status503);
@@ -130,7 +128,7 @@ public sealed class CatalogClusterTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal("moving-1", Assert.Single(_destination.ReceivedAt("/new")).Header("Idempotency-Key"));
     }
 
-    [Fact(Skip = Pending)]
+    [Fact]
     public async Task A_deleted_destination_parks_its_deliveries_in_retry_and_they_are_delivered_after_it_is_created_again()
     {
         _destination.Answer("/fragile", Reply.Status503);

@@ -39,7 +39,9 @@ internal sealed partial class DeliveryGrain(
     RelayMetrics metrics,
     ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain
 {
-    private readonly RelayOptions _options = options.Value;
+    // Read at each use, never kept: the catalog changes destinations and contracts at runtime (IOptions<RelayOptions>
+    // answers its current view), and a delivery in memory must take the next attempt to the current address.
+    private RelayOptions _options => options.Value;
 
     private DeliveryStateHolder? _holder;
 
@@ -75,6 +77,8 @@ internal sealed partial class DeliveryGrain(
         }
 
         Stored.State = DeliveryState.From(envelope);
+        // The contract it is accepted with stays its own (a catalog change applies to new messages).
+        S.AcceptedContract = ContractTerms.Of(DeliveryRules.For(_options, S.Destination, S.Contract));
         var decision = Decide(new DeliveryEvent.Accepted(attemptNow, control.IsHeld(envelope.Destination)));
         Apply(decision);
 
@@ -189,6 +193,8 @@ internal sealed partial class DeliveryGrain(
             S.Payload = command.Payload;
         }
 
+        // A resubmit starts the delivery afresh: under its contract as it is now (or the one the operator named).
+        S.AcceptedContract = ContractTerms.Of(DeliveryRules.For(_options, S.Destination, S.Contract));
         if (await StoreAsync(decision))
         {
             Log.Resubmitted(logger, S.MessageId, S.Destination, command.By ?? "anonymous");
@@ -227,7 +233,14 @@ internal sealed partial class DeliveryGrain(
 
     /// <summary>What the lifecycle makes of <paramref name="event"/> in the current state; nothing is applied yet.</summary>
     private DeliveryDecision Decide(DeliveryEvent @event) =>
-        DeliveryLifecycle.Decide(S.ToProgress(), @event, DeliveryRules.For(_options, S.Destination, S.Contract), Now(), Random.Shared.NextDouble());
+        DeliveryLifecycle.Decide(S.ToProgress(), @event, Rules(), Now(), Random.Shared.NextDouble());
+
+    /// <summary>The delivery's destination as configured now, and the contract it was accepted with (else the one in force).</summary>
+    private DeliveryRules Rules()
+    {
+        var rules = DeliveryRules.For(_options, S.Destination, S.Contract);
+        return S.AcceptedContract is { } accepted ? accepted.Over(rules) : rules;
+    }
 
     /// <summary>Decides, stores and carries out one event.</summary>
     private async Task DecideAsync(DeliveryEvent @event)
@@ -341,7 +354,7 @@ internal sealed partial class DeliveryGrain(
     /// <summary>One attempt (<see cref="DeliveryAttempts.MakeAsync"/>), then its outcome decided, written and carried out.</summary>
     private async Task<AttemptOutcome> AttemptAsync(DestinationOptions destination, TimeSpan timeout)
     {
-        var rules = DeliveryRules.For(_options, S.Destination, S.Contract);
+        var rules = Rules();
         // A span of the message's trace, retries included.
         using var span = RelayTelemetry.StartAttempt(S.TraceParent, S.MessageId, S.Destination, S.Attempts + 1);
         var result = await attempts.MakeAsync(S, destination, rules.Contract, timeout, span);

@@ -99,6 +99,11 @@ public sealed class DeliveryState : IDeliveryProjection
     /// release: states written before read back with null.
     /// </summary>
     [Id(29)] public string? TraceParent { get; set; }
+    /// <summary>
+    /// The retry contract it was accepted (or last resubmitted) with: a change of the contract in the catalog leaves it
+    /// alone. Null in states stored before the catalog: they follow the contract in force.
+    /// </summary>
+    [Id(30)] public ContractTerms? AcceptedContract { get; set; }
 
     [NonSerialized]
     private List<AuditEntry>? _pendingAudit;

@@ -170,6 +170,25 @@ public sealed class CatalogTests : SiloFixture
     }
 
     [Fact]
+    public async Task A_delivery_in_retry_keeps_the_contract_it_was_accepted_with_while_new_messages_use_the_changed_one()
+    {
+        Destination.Answer("/stubborn", Reply.Status503);
+        await PutOkAsync("/contracts/three", $$"""{"MaxAttempts": 3, "Delay": "{{SiloSettings.QuickDelay}}"}""");
+        await PutOkAsync("/destinations/stubborn", $$"""{"Address": "{{Destination.Url("/stubborn")}}", "Contract": "three"}""");
+        var (_, accepted) = await Silo.SendAndReadAsync(new { id = "stubborn-1", destination = "stubborn", payload = "p" });
+        Assert.Equal("InRetry", (string?)accepted["status"]);
+
+        await PutOkAsync("/contracts/three", $$"""{"MaxAttempts": 50, "Delay": "{{SiloSettings.QuickDelay}}"}""", HttpStatusCode.OK);
+        var (_, later) = await Silo.SendAndReadAsync(new { id = "stubborn-2", destination = "stubborn", payload = "p" });
+
+        var first = await Silo.WaitForStatusAsync("stubborn-1", "DeadLettered");
+        Assert.Equal(3, (int?)first!["deliveries"]![0]!["attempts"]);
+        Assert.Equal("InRetry", (string?)later["status"]);
+        await Eventually.Until(async () => (int?)(await Silo.GetMessageAsync("stubborn-2"))?["deliveries"]?[0]?["attempts"] ?? 0, n => n > 3,
+            what: "the new message retried beyond the old MaxAttempts");
+    }
+
+    [Fact]
     public async Task A_disabled_destination_holds_its_deliveries_until_it_is_enabled_again()
     {
         Destination.Answer("/held", Reply.Ok());
