@@ -1,3 +1,5 @@
+using Relay.Core.Options;
+
 namespace Relay.Adapters.Http;
 
 /// <summary>How a destination that speaks HTTP (Http, Soap) proves who is calling (<c>Auth:Kind</c>, docs/AUTH.md).</summary>
@@ -28,9 +30,11 @@ public sealed class HttpAuthOptions
     /// <summary><c>Basic</c>: the user (no colon).</summary>
     public string? Username { get; set; }
     /// <summary><c>Basic</c>: a secret.</summary>
+    [Secret]
     public string? Password { get; set; }
 
     /// <summary><c>Bearer</c>: the token, a secret.</summary>
+    [Secret]
     public string? Token { get; set; }
 
     /// <summary><c>OAuth2ClientCredentials</c>: the authorization server's token endpoint.</summary>
@@ -38,6 +42,7 @@ public sealed class HttpAuthOptions
     /// <summary><c>OAuth2ClientCredentials</c>: the client id.</summary>
     public string? ClientId { get; set; }
     /// <summary><c>OAuth2ClientCredentials</c>: the client secret, a secret; sent as HTTP Basic to the token endpoint.</summary>
+    [Secret]
     public string? ClientSecret { get; set; }
     /// <summary><c>OAuth2ClientCredentials</c>: the scopes asked for, space-separated; optional.</summary>
     public string? Scope { get; set; }
@@ -60,5 +65,6 @@ public sealed class ClientCertificateOptions
 {
     public string? Path { get; set; }
     public string? KeyPath { get; set; }
+    [Secret]
     public string? Password { get; set; }
 }

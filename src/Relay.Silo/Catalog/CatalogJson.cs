@@ -76,7 +76,8 @@ internal static class CatalogJson
 
     /// <summary>
     /// The entry with every secret (a setting marked <see cref="SecretAttribute"/>, of the shared destination settings or
-    /// of any protocol's) shown as <see cref="SecretAttribute.Redacted"/>.
+    /// of any protocol's, at any depth: <c>Auth:ClientSecret</c>, <c>ClientCertificate:Password</c>) shown as
+    /// <see cref="SecretAttribute.Redacted"/>.
     /// </summary>
     public static JsonNode? Redact(CatalogKind kind, JsonNode? node, IEnumerable<DestinationProtocol> protocols)
     {
@@ -85,51 +86,66 @@ internal static class CatalogJson
             return node?.DeepClone();
         }
 
-        var secrets = Secrets(protocols);
         var copy = (JsonObject)entry.DeepClone();
-        foreach (var (name, value) in entry)
+        RedactIn(copy, SecretsOf(protocols));
+        return copy;
+    }
+
+    private static void RedactIn(JsonObject node, SecretTree secrets)
+    {
+        foreach (var (name, value) in node.ToList())
         {
-            if (!secrets.TryGetValue(name, out var isMap) || value is null)
+            if (value is null || !secrets.TryGetValue(name, out var secret))
             {
                 continue;
             }
 
-            if (isMap && value is JsonObject map)
+            if (secret.Children is { } children)
             {
-                var redacted = new JsonObject();
-                foreach (var (key, _) in map)
+                if (value is JsonObject inner)
                 {
-                    redacted[key] = SecretAttribute.Redacted;
+                    RedactIn(inner, children);
                 }
-
-                copy[name] = redacted;
+            }
+            else if (secret.IsMap && value is JsonObject map)
+            {
+                foreach (var (key, _) in map.ToList())
+                {
+                    map[key] = SecretAttribute.Redacted;
+                }
             }
             else
             {
-                copy[name] = SecretAttribute.Redacted;
+                node[name] = SecretAttribute.Redacted;
             }
         }
-
-        return copy;
     }
 
     /// <summary>
     /// A PUT body that carries a secret as <see cref="SecretAttribute.Redacted"/> (as a GET showed it) keeps the stored
     /// value of that secret: an operator edits an entry as shown without retyping its secrets.
     /// </summary>
-    public static void KeepRedactedSecrets(JsonObject body, JsonNode? stored, IEnumerable<DestinationProtocol> protocols)
+    public static void KeepRedactedSecrets(JsonObject body, JsonNode? stored, IEnumerable<DestinationProtocol> protocols) =>
+        KeepIn(body, stored as JsonObject, SecretsOf(protocols));
+
+    private static void KeepIn(JsonObject body, JsonObject? current, SecretTree secrets)
     {
-        var secrets = Secrets(protocols);
-        var current = stored as JsonObject;
         foreach (var (name, value) in body.ToList())
         {
-            if (!secrets.TryGetValue(name, out var isMap) || value is null)
+            if (value is null || !secrets.TryGetValue(name, out var secret))
             {
                 continue;
             }
 
             var before = current is null ? null : Find(current, name);
-            if (isMap && value is JsonObject map)
+            if (secret.Children is { } children)
+            {
+                if (value is JsonObject inner)
+                {
+                    KeepIn(inner, before as JsonObject, children);
+                }
+            }
+            else if (secret.IsMap && value is JsonObject map)
             {
                 var storedMap = before as JsonObject;
                 foreach (var (key, item) in map.ToList())
@@ -153,21 +169,42 @@ internal static class CatalogJson
     private static JsonNode? Find(JsonObject node, string name) =>
         node.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 
-    /// <summary>The names of the secret settings of a destination (case-insensitive), each with whether it is a map of secrets.</summary>
-    private static Dictionary<string, bool> Secrets(IEnumerable<DestinationProtocol> protocols)
+    /// <summary>A secret setting: a value, a map whose every value is secret, or a section holding secrets deeper down.</summary>
+    private sealed record Secret(bool IsMap, SecretTree? Children);
+
+    private sealed class SecretTree() : Dictionary<string, Secret>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The secret settings of a destination of any protocol (names case-insensitive), as a tree.</summary>
+    private static SecretTree SecretsOf(IEnumerable<DestinationProtocol> protocols)
     {
-        var result = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase);
+        var tree = new SecretTree();
         foreach (var type in protocols.Select(p => p.OptionsType).Prepend(typeof(DestinationOptions)))
         {
-            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            AddSecrets(tree, type, depth: 0);
+        }
+
+        return tree;
+    }
+
+    private static void AddSecrets(SecretTree tree, Type type, int depth)
+    {
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (property.GetCustomAttribute<SecretAttribute>(inherit: true) is not null)
             {
-                if (property.GetCustomAttribute<SecretAttribute>(inherit: true) is not null)
+                tree[property.Name] = new Secret(typeof(IDictionary).IsAssignableFrom(propertyType), null);
+            }
+            else if (depth < 4 && propertyType.IsClass && propertyType != typeof(string) && !typeof(IEnumerable).IsAssignableFrom(propertyType))
+            {
+                // A section of settings (Auth, ClientCertificate): its secrets are redacted where they sit.
+                var children = tree.TryGetValue(property.Name, out var known) && known.Children is { } merged ? merged : new SecretTree();
+                AddSecrets(children, propertyType, depth + 1);
+                if (children.Count > 0 && !(known is { Children: null }))
                 {
-                    result[property.Name] = typeof(IDictionary).IsAssignableFrom(property.PropertyType);
+                    tree[property.Name] = new Secret(false, children);
                 }
             }
         }
-
-        return result;
     }
 }

@@ -127,6 +127,31 @@ public sealed class CatalogTests : SiloFixture
     }
 
     [Fact]
+    public async Task Credentials_nested_in_Auth_are_redacted_in_answers_and_audit_and_kept_when_sent_back_redacted()
+    {
+        await PutOkAsync("/destinations/basic", $$$"""{"Address": "{{{Destination.Url("/ok")}}}", "Auth": {"Kind": "Basic", "Username": "relay", "Password": "b4sic-pa55"}}""");
+
+        var shown = await Client.GetFromJsonAsync<JsonNode>("/destinations/basic");
+        Assert.Equal("***", (string?)shown!["settings"]!["Auth"]!["Password"]);
+        Assert.Equal("relay", (string?)shown["settings"]!["Auth"]!["Username"]);
+        var edited = shown["settings"]!.DeepClone();
+        edited["Address"] = Destination.Url("/basic");
+        Destination.Answer("/basic", Reply.Ok());
+        await PutOkAsync("/destinations/basic", edited.ToJsonString(), HttpStatusCode.OK);
+        await Silo.SendAndReadAsync(new { id = "basic-1", destination = "basic", payload = "p" });
+
+        var expected = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("relay:b4sic-pa55"));
+        Assert.Equal(expected, Assert.Single(Destination.ReceivedAt("/basic")).Header("Authorization"));
+        var audit = await Client.GetStringAsync("/catalog/audit?kind=Destination&name=basic");
+        Assert.DoesNotContain("b4sic-pa55", audit, StringComparison.Ordinal);
+        Assert.Equal(2, JsonNode.Parse(audit)!["items"]!.AsArray().Count);
+
+        await PutOkAsync("/destinations/bearer", $$$"""{"Address": "{{{Destination.Url("/ok")}}}", "Auth": {"Kind": "Bearer", "Token": "t0ken-value"}}""");
+        var bearer = await Client.GetStringAsync("/destinations/bearer");
+        Assert.DoesNotContain("t0ken-value", bearer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Configuration_seeds_the_catalog()
     {
         var configured = await Client.GetFromJsonAsync<JsonNode>("/destinations/configured");
