@@ -13,17 +13,19 @@ namespace Relay.Adapters.Ftp;
 /// connection into the folder of the destination's address (<c>ftp://host:21/inbox/</c>, relative to the login
 /// folder, as curl reads such a URL), named by the <c>FileName</c> template. The name comes from the message id,
 /// so a retry overwrites what an earlier attempt left. The audit records the final reply and the session's
-/// commands and replies (the password masked).
+/// commands and replies (the password masked). The password may be a secret reference (<see cref="SecretReference"/>).
 /// </summary>
 public sealed partial class FtpAdapter : IProtocolAdapter<FtpDestinationOptions>
 {
     private readonly FtpAdapterOptions _options;
     private readonly ILogger<FtpAdapter> _logger;
+    private readonly SecretReader _secrets;
 
-    public FtpAdapter(IOptions<FtpAdapterOptions> options, ILogger<FtpAdapter> logger)
+    public FtpAdapter(IOptions<FtpAdapterOptions> options, TimeProvider time, ILogger<FtpAdapter> logger)
     {
         _options = options.Value;
         _logger = logger;
+        _secrets = new SecretReader(time);
     }
 
     public string Protocol => "Ftp";
@@ -35,8 +37,20 @@ public sealed partial class FtpAdapter : IProtocolAdapter<FtpDestinationOptions>
             return AttemptResult.Final(problem);
         }
 
+        string? configuredPassword;
+        try
+        {
+            // Read at each attempt (at most every SecretReader.RereadInterval from the disk): a rotated file takes effect.
+            configuredPassword = _secrets.Resolve(destination.Password, $"Relay:Destinations:{message.DestinationName}:Password");
+        }
+        catch (SecretUnavailableException ex)
+        {
+            // The operator's file or variable, which may be mended: the message waits for it, and nothing is sent.
+            return Failed(message, AttemptOutcome.RetryableFailure, ex.Message, null, null);
+        }
+
         var user = string.IsNullOrEmpty(destination.Username) ? "anonymous" : destination.Username;
-        var password = destination.Password ?? (string.IsNullOrEmpty(destination.Username) ? "anonymous@" : "");
+        var password = configuredPassword ?? (string.IsNullOrEmpty(destination.Username) ? "anonymous@" : "");
         if (user.Any(char.IsControl) || password.Any(char.IsControl))
         {
             // Sent as they are, they would end the command early: say so, never what they are.

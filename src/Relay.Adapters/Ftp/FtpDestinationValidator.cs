@@ -4,7 +4,8 @@ namespace Relay.Adapters.Ftp;
 
 /// <summary>
 /// The rules of an FTP destination's own settings (the shared ones are <see cref="RelayOptionsValidator"/>'s).
-/// The password is a secret: a rule may say one is missing, never what it is.
+/// The password is a secret: a rule may say one is missing, or that the file or variable it refers to cannot be read,
+/// never what it is.
 /// </summary>
 internal static class FtpDestinationValidator
 {
@@ -29,6 +30,12 @@ internal static class FtpDestinationValidator
         if (string.IsNullOrEmpty(destination.Username) && !string.IsNullOrEmpty(destination.Password))
         {
             errors.Add($"{key}:Password is set but {key}:Username is not; give both, or neither to log in as anonymous.");
+        }
+
+        // Found at start-up, not at the first attempt: a reference (${file:...}, ${env:...}) must resolve; named by its key only.
+        if (SecretReference.Problem($"{key}:Password", destination.Password) is { } secretProblem)
+        {
+            errors.Add(secretProblem);
         }
     }
 }

@@ -12,7 +12,7 @@ namespace Relay.Adapters.Ldap;
 /// <summary>
 /// Delivers to LDAP directories (System.DirectoryServices.Protocols, over libldap on Linux): the payload is a JSON
 /// description of one add, modify or delete of an entry (<see cref="LdapOperation"/>), applied after a simple bind
-/// as <c>BindDn</c> (anonymous without one). The entry must lie within the base DN of the destination's address
+/// as <c>BindDn</c> (anonymous without one; the password may be a secret reference, <see cref="SecretReference"/>). The entry must lie within the base DN of the destination's address
 /// (<c>ldap://host/ou=people,dc=example,dc=com</c>): the payload names the DN, and a sender must not reach the rest of
 /// the directory with the destination's credentials. <c>ldaps://</c> speaks TLS from the start, <c>UseTls</c> sends
 /// StartTLS before the bind; <c>TrustedCaPath</c> names a CA (PEM) to trust for that destination's server. The audit
@@ -30,10 +30,12 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
     private readonly ILogger<LdapAdapter> _logger;
     private readonly LdapCallQueue _calls;
     private readonly LdapTrustedCa _trustedCa = new();
+    private readonly SecretReader _secrets;
 
-    public LdapAdapter(IOptions<LdapAdapterOptions> options, ILogger<LdapAdapter> logger)
+    public LdapAdapter(IOptions<LdapAdapterOptions> options, TimeProvider time, ILogger<LdapAdapter> logger)
     {
         _logger = logger;
+        _secrets = new SecretReader(time);
         _calls = new LdapCallQueue(options.Value.MaxConcurrentCalls);
     }
 
@@ -72,8 +74,23 @@ public sealed partial class LdapAdapter : IProtocolAdapter<LdapDestinationOption
             return Failed(message, AttemptOutcome.RetryableFailure, "The destination's TrustedCaPath " + problem, null, null, operation);
         }
 
+        string? password = null;
+        if (!string.IsNullOrEmpty(destination.BindDn))
+        {
+            try
+            {
+                // Read at each attempt (at most every SecretReader.RereadInterval from the disk): a rotated file takes effect.
+                password = _secrets.Resolve(destination.Password, $"Relay:Destinations:{message.DestinationName}:Password");
+            }
+            catch (SecretUnavailableException ex)
+            {
+                // The operator's file or variable, which may be mended: the message waits for it, and nothing is sent.
+                return Failed(message, AttemptOutcome.RetryableFailure, ex.Message, null, null, operation);
+            }
+        }
+
         using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var work = _calls.RunAsync(() => Execute(address, destination.BindDn, destination.Password, caDirectory, operation, timeout), timeout, giveUp.Token);
+        var work = _calls.RunAsync(() => Execute(address, destination.BindDn, password, caDirectory, operation, timeout), timeout, giveUp.Token);
         LdapOutcome outcome;
         try
         {

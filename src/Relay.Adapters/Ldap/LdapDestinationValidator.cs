@@ -4,7 +4,8 @@ namespace Relay.Adapters.Ldap;
 
 /// <summary>
 /// The rules of an LDAP destination's own settings (the shared ones are <see cref="RelayOptionsValidator"/>'s).
-/// The password is a secret: a rule may say one is missing, never what it is.
+/// The password is a secret: a rule may say one is missing, or that the file or variable it refers to cannot be read,
+/// never what it is.
 /// </summary>
 internal static class LdapDestinationValidator
 {
@@ -34,6 +35,12 @@ internal static class LdapDestinationValidator
         if (string.IsNullOrEmpty(destination.BindDn) != string.IsNullOrEmpty(destination.Password))
         {
             errors.Add($"{key}:BindDn and {key}:Password go together: give both for a simple bind, or neither to bind anonymously.");
+        }
+
+        // Found at start-up, not at the first attempt: a reference (${file:...}, ${env:...}) must resolve; named by its key only.
+        if (SecretReference.Problem($"{key}:Password", destination.Password) is { } secretProblem)
+        {
+            errors.Add(secretProblem);
         }
 
         if (!string.IsNullOrEmpty(destination.TrustedCaPath))

@@ -39,12 +39,14 @@ public sealed partial class SmtpAdapter : IProtocolAdapter<SmtpDestinationOption
     private readonly SmtpAdapterOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SmtpAdapter> _logger;
+    private readonly SecretReader _secrets;
 
     public SmtpAdapter(IOptions<SmtpAdapterOptions> options, TimeProvider time, ILogger<SmtpAdapter> logger)
     {
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _secrets = new SecretReader(time);
     }
 
     public string Protocol => "Smtp";
@@ -79,6 +81,21 @@ public sealed partial class SmtpAdapter : IProtocolAdapter<SmtpDestinationOption
         }
 
         var messageIdHeader = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Message-ID"] = $"<{mail.MessageId}>" };
+        string? password = null;
+        if (!string.IsNullOrEmpty(destination.Username))
+        {
+            try
+            {
+                // Read at each attempt (at most every SecretReader.RereadInterval from the disk): a rotated file takes effect.
+                password = _secrets.Resolve(destination.Password, $"Relay:Destinations:{message.DestinationName}:Password") ?? "";
+            }
+            catch (SecretUnavailableException ex)
+            {
+                // The operator's file or variable, which may be mended: the message waits for it, and nothing is sent.
+                return Failed(message, AttemptOutcome.RetryableFailure, ex.Message, null, messageIdHeader);
+            }
+        }
+
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
         using var client = new SmtpClient
@@ -96,9 +113,9 @@ public sealed partial class SmtpAdapter : IProtocolAdapter<SmtpDestinationOption
             var port = address.Port > 0 ? address.Port : 25;
             var security = destination.UseTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None;
             await client.ConnectAsync(address.IdnHost, port, security, timeoutSource.Token).ConfigureAwait(false);
-            if (!string.IsNullOrEmpty(destination.Username))
+            if (destination.Username is { Length: > 0 } user)
             {
-                await client.AuthenticateAsync(destination.Username, destination.Password ?? "", timeoutSource.Token).ConfigureAwait(false);
+                await client.AuthenticateAsync(user, password ?? "", timeoutSource.Token).ConfigureAwait(false);
             }
 
             var response = await client.SendAsync(mail, sender, recipients, timeoutSource.Token).ConfigureAwait(false);

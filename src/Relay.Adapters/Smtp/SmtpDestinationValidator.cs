@@ -4,7 +4,8 @@ namespace Relay.Adapters.Smtp;
 
 /// <summary>
 /// The rules of an SMTP destination's own settings (the shared ones are <see cref="RelayOptionsValidator"/>'s).
-/// The password is a secret: a rule may say one is missing, never what it is.
+/// The password is a secret: a rule may say one is missing, or that the file or variable it refers to cannot be read,
+/// never what it is.
 /// </summary>
 internal static class SmtpDestinationValidator
 {
@@ -46,6 +47,12 @@ internal static class SmtpDestinationValidator
         if (string.IsNullOrEmpty(destination.Username) != string.IsNullOrEmpty(destination.Password))
         {
             errors.Add($"{key}:Username and {key}:Password go together: give both to authenticate, or neither.");
+        }
+
+        // Found at start-up, not at the first attempt: a reference (${file:...}, ${env:...}) must resolve; named by its key only.
+        if (SecretReference.Problem($"{key}:Password", destination.Password) is { } secretProblem)
+        {
+            errors.Add(secretProblem);
         }
     }
 

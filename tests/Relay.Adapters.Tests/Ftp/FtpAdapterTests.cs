@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
 using Relay.Adapters.Ftp;
 
 namespace Relay.Adapters.Tests.Ftp;
@@ -15,11 +16,11 @@ public sealed class FtpAdapterTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private FtpAdapter Adapter(Action<FtpAdapterOptions>? configure = null)
+    private FtpAdapter Adapter(Action<FtpAdapterOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new FtpAdapterOptions();
         configure?.Invoke(options);
-        return new FtpAdapter(Options.Create(options), TestMessages.Logger<FtpAdapter>(_logs));
+        return new FtpAdapter(Options.Create(options), time ?? TimeProvider.System, TestMessages.Logger<FtpAdapter>(_logs));
     }
 
     private FtpDestinationOptions Destination(string folder = "inbox") => new()
@@ -134,6 +135,75 @@ public sealed class FtpAdapterTests : IAsyncLifetime
         var everything = string.Join("\n", [result.Error, result.Body, .. _logs.Lines]);
         Assert.DoesNotContain("wrong-Pa55word", everything);
         Assert.Contains(_logs.Lines, l => l.Contains("badlogin-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_password_read_from_a_file_logs_in_and_is_never_shown()
+    {
+        var folder = TempFolder.Create("relay-ftp-secret-");
+        try
+        {
+            var file = Path.Combine(folder, "password");
+            await File.WriteAllTextAsync(file, FtpTestServer.Password + "\n");
+            var destination = Destination();
+            destination.Password = "${file:" + file + "}";
+
+            var result = await Adapter().SendAsync(TestMessages.Outbound("secret-file-1", "x"), destination, Timeout, CancellationToken.None);
+
+            AssertAttempt.Outcome(AttemptOutcome.Success, result);
+            Assert.Equal(["secret-file-1.dat"], _server.Files("inbox"));
+            Assert.Contains("> PASS ****", result.Body);
+            Assert.DoesNotContain(FtpTestServer.Password, string.Join("\n", [result.Body, .. _logs.Lines]));
+        }
+        finally
+        {
+            TempFolder.Delete(folder);
+        }
+    }
+
+    [Fact]
+    public async Task A_password_file_rotated_in_place_is_used_at_a_later_attempt_without_a_restart()
+    {
+        var folder = TempFolder.Create("relay-ftp-secret-");
+        try
+        {
+            var file = Path.Combine(folder, "password");
+            await File.WriteAllTextAsync(file, "old-Pa55word\n");
+            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var adapter = Adapter(time: time);
+            var destination = Destination();
+            destination.Password = "${file:" + file + "}";
+
+            var before = await adapter.SendAsync(TestMessages.Outbound("rotated-1", "x"), destination, Timeout, CancellationToken.None);
+            await File.WriteAllTextAsync(file, FtpTestServer.Password + "\n");
+            // Read again at most every RereadInterval: within it, the attempt still uses what was read.
+            var cached = await adapter.SendAsync(TestMessages.Outbound("rotated-1", "x", attempt: 2), destination, Timeout, CancellationToken.None);
+            time.Advance(SecretReader.RereadInterval);
+            var after = await adapter.SendAsync(TestMessages.Outbound("rotated-1", "x", attempt: 3), destination, Timeout, CancellationToken.None);
+
+            Assert.Equal(530, before.StatusCode);
+            Assert.Equal(530, cached.StatusCode);
+            AssertAttempt.Outcome(AttemptOutcome.Success, after);
+            Assert.Equal(["rotated-1.dat"], _server.Files("inbox"));
+        }
+        finally
+        {
+            TempFolder.Delete(folder);
+        }
+    }
+
+    [Fact]
+    public async Task A_password_variable_that_is_not_set_is_retryable_names_the_key_and_sends_nothing()
+    {
+        var destination = Destination();
+        destination.Password = "${env:RELAY_TEST_UNSET_FTP_PASSWORD_4E}";
+
+        var result = await Adapter().SendAsync(TestMessages.Outbound("unset-1", "x"), destination, Timeout, CancellationToken.None);
+
+        AssertAttempt.Outcome(AttemptOutcome.RetryableFailure, result);
+        Assert.Equal("Relay:Destinations:target:Password refers to the environment variable 'RELAY_TEST_UNSET_FTP_PASSWORD_4E', which is not set", result.Error);
+        Assert.Null(result.Body);
+        Assert.Empty(_server.Files("inbox"));
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace Relay.Adapters.Tests.Ftp;
 public sealed class FtpMisbehavingServerTests
 {
     private static FtpAdapter Adapter() =>
-        new(Options.Create(new FtpAdapterOptions { MaxReplyBytes = 4096 }), TestMessages.Logger<FtpAdapter>(new CapturedLogs()));
+        new(Options.Create(new FtpAdapterOptions { MaxReplyBytes = 4096 }), TimeProvider.System, TestMessages.Logger<FtpAdapter>(new CapturedLogs()));
 
     private static FtpDestinationOptions Destination(ScriptedServer server) =>
         new() { Protocol = "Ftp", Address = $"ftp://127.0.0.1:{server.Port}/inbox/", Username = "u", Password = "p" };

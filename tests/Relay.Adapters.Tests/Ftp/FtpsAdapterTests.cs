@@ -21,7 +21,7 @@ public sealed class FtpsAdapterTests : IAsyncLifetime
     };
 
     private static FtpAdapter Adapter(System.Net.Security.RemoteCertificateValidationCallback? validation) =>
-        new(Options.Create(new FtpAdapterOptions { CertificateValidation = validation }), TestMessages.Logger<FtpAdapter>(new CapturedLogs()));
+        new(Options.Create(new FtpAdapterOptions { CertificateValidation = validation }), TimeProvider.System, TestMessages.Logger<FtpAdapter>(new CapturedLogs()));
 
     [Fact]
     public async Task Uploads_over_TLS_on_the_control_and_the_data_connection()

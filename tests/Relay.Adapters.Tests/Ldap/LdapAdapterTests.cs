@@ -14,7 +14,7 @@ public sealed class LdapAdapterTests : IAsyncLifetime
     private readonly LdapAdapter _adapter;
     private LdapTestServer _server = null!;
 
-    public LdapAdapterTests() => _adapter = new(Options.Create(new LdapAdapterOptions()), TestMessages.Logger<LdapAdapter>(_logs));
+    public LdapAdapterTests() => _adapter = new(Options.Create(new LdapAdapterOptions()), TimeProvider.System, TestMessages.Logger<LdapAdapter>(_logs));
 
     public async Task InitializeAsync() => _server = await LdapTestServer.StartAsync();
 
@@ -135,6 +135,27 @@ public sealed class LdapAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binds_with_a_password_read_from_a_file()
+    {
+        var folder = TempFolder.Create("relay-ldap-secret-");
+        try
+        {
+            var file = Path.Combine(folder, "password");
+            await File.WriteAllTextAsync(file, LdapTestServer.Password + "\n");
+
+            var result = await SendAsync("bind-file-1", AddJdoe, Destination(password: "${file:" + file + "}"));
+
+            AssertAttempt.Outcome(AttemptOutcome.Success, result);
+            Assert.NotNull(await _server.EntryAsync(Jdoe));
+            Assert.DoesNotContain(LdapTestServer.Password, string.Join("\n", [result.Error, result.Body, .. _logs.Lines]));
+        }
+        finally
+        {
+            TempFolder.Delete(folder);
+        }
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_a_final_invalidCredentials_and_appears_nowhere()
     {
         var result = await SendAsync("badbind-1", AddJdoe, Destination(password: "wrong-Pa55word"));
@@ -240,7 +261,7 @@ public sealed class LdapAdapterTests : IAsyncLifetime
                 Interlocked.Decrement(ref open);
             }
         });
-        using var adapter = new LdapAdapter(Options.Create(new LdapAdapterOptions { MaxConcurrentCalls = 4 }), TestMessages.Logger<LdapAdapter>(_logs));
+        using var adapter = new LdapAdapter(Options.Create(new LdapAdapterOptions { MaxConcurrentCalls = 4 }), TimeProvider.System, TestMessages.Logger<LdapAdapter>(_logs));
         var destination = Destination();
         destination.Address = $"ldap://127.0.0.1:{silent.Port}/{LdapTestServer.Suffix}";
 

@@ -33,7 +33,7 @@ public sealed class LdapConcurrencyTests : IAsyncLifetime
     [Fact]
     public async Task Fifty_concurrent_adds_to_one_server_all_succeed_while_signals_arrive()
     {
-        using var adapter = new LdapAdapter(Options.Create(new LdapAdapterOptions()), TestMessages.Logger<LdapAdapter>(_logs));
+        using var adapter = new LdapAdapter(Options.Create(new LdapAdapterOptions()), TimeProvider.System, TestMessages.Logger<LdapAdapter>(_logs));
         var destination = new LdapDestinationOptions
         {
             Protocol = "Ldap", Address = _server.Address, BindDn = LdapTestServer.RootDn, Password = LdapTestServer.Password,

@@ -20,7 +20,7 @@ public sealed class LdapTlsTests : IAsyncLifetime
     private readonly LdapAdapter _adapter;
     private LdapTestServer _server = null!;
 
-    public LdapTlsTests() => _adapter = new(Options.Create(new LdapAdapterOptions()), TestMessages.Logger<LdapAdapter>(_logs));
+    public LdapTlsTests() => _adapter = new(Options.Create(new LdapAdapterOptions()), TimeProvider.System, TestMessages.Logger<LdapAdapter>(_logs));
 
     public async Task InitializeAsync() => _server = await LdapTestServer.StartAsync(tls: true);
 

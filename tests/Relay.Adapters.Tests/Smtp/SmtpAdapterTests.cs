@@ -169,6 +169,30 @@ public sealed class SmtpAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Authenticates_with_a_password_read_from_a_file()
+    {
+        var folder = TempFolder.Create("relay-smtp-secret-");
+        try
+        {
+            var file = Path.Combine(folder, "password");
+            await File.WriteAllTextAsync(file, SmtpTestServer.Password + "\n");
+            var destination = Destination("ops@example.org");
+            destination.Username = SmtpTestServer.User;
+            destination.Password = "${file:" + file + "}";
+
+            var result = await Adapter().SendAsync(TestMessages.Outbound("auth-file-1", "x"), destination, Timeout, CancellationToken.None);
+
+            AssertAttempt.Outcome(AttemptOutcome.Success, result);
+            Assert.Equal(SmtpTestServer.User, Assert.Single(_server.Mails()).Login);
+            Assert.DoesNotContain(SmtpTestServer.Password, string.Join("\n", [result.Body, .. _logs.Lines]));
+        }
+        finally
+        {
+            TempFolder.Delete(folder);
+        }
+    }
+
+    [Fact]
     public async Task Refused_credentials_are_final_and_the_password_is_in_no_result_or_log()
     {
         var destination = Destination("ops@example.org");
