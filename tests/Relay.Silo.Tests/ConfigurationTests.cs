@@ -59,6 +59,13 @@ public sealed class ConfigurationTests
         { "Relay:Destinations:x:Auth:Token", [Destination, "--Relay:Destinations:x:Protocol=Soap", "--Relay:Destinations:x:Auth:Kind=Bearer",
             "--Relay:Destinations:x:Auth:Token=${env:RELAY_TEST_UNSET_TOKEN_9F}"] },
         { "Relay:Destinations:x:TrustedCaPath", [Destination, "--Relay:Destinations:x:TrustedCaPath=/etc/hostname"] },
+        // The Password of Ftp, Smtp and Ldap destinations as a reference that does not resolve (issue 16, item 4).
+        { "Relay:Destinations:x:Password", [FtpDestination, "--Relay:Destinations:x:Protocol=Ftp", "--Relay:Destinations:x:Username=relay",
+            "--Relay:Destinations:x:Password=${file:/nonexistent/relay-test-ftp-password}"] },
+        { "Relay:Destinations:x:Password", [SmtpDestination, "--Relay:Destinations:x:Protocol=Smtp", "--Relay:Destinations:x:From=relay@example.com",
+            "--Relay:Destinations:x:To:0=ops@example.com", "--Relay:Destinations:x:Username=relay", "--Relay:Destinations:x:Password=${env:RELAY_TEST_UNSET_SMTP_PASSWORD_3D}"] },
+        { "Relay:Destinations:x:Password", [LdapDestination, "--Relay:Destinations:x:Protocol=Ldap", "--Relay:Destinations:x:BindDn=cn=admin,dc=example,dc=com",
+            "--Relay:Destinations:x:Password=${env:RELAY_TEST_UNSET_LDAP_PASSWORD_3D}"] },
     };
 
     private const string FtpDestination = "--Relay:Destinations:x:Address=ftp://127.0.0.1:1/in/";
