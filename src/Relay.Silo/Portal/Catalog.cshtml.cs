@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
@@ -13,7 +14,9 @@ namespace Relay.Silo.Portal;
 /// </summary>
 public sealed class CatalogModel(CatalogEditor editor, ILogger<CatalogModel> logger) : PortalPageModel(logger)
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Shown as typed: the default encoder writes a filter's quotes and comparisons as \u0027 and \u003E, which an operator
+    // could neither read nor edit. Not escaping them is safe here: Razor HTML-encodes the text where the page shows it.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public const string Path = "/portal/catalog";
 
