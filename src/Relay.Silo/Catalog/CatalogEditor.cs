@@ -55,7 +55,8 @@ public sealed partial class CatalogEditor(RelayCatalog catalog, IOptions<RelayOp
         {
             return new CatalogEdit(new CatalogRefusal(400,
                 kind == CatalogKind.Topic
-                    ? $"The body must be the topic's entry as configuration holds it: a list of destination names, e.g. [\"billing\", \"shipping\"]."
+                    ? "The body must be the topic's entry as configuration holds it: a list of destination names, e.g. [\"billing\", \"shipping\"], "
+                      + "or its subscriptions with filters, e.g. {\"Subscriptions\": [{\"Destination\": \"billing\", \"Filter\": \"region = 'eu'\"}]}."
                     : $"The body must be the {kind.Word()}'s entry as configuration holds it: a JSON object of its settings, e.g. "
                       + (kind == CatalogKind.Destination ? "{\"Protocol\": \"Http\", \"Address\": \"http://host/path\"}." : "{\"MaxAttempts\": 5, \"Delay\": \"00:00:05\"}.")),
                 null, false);

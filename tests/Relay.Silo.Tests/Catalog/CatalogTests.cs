@@ -177,6 +177,95 @@ public sealed class CatalogTests : SiloFixture
         Assert.Equal(["configured", "subscriber"], sent["deliveries"]!.AsArray().Select(d => (string?)d!["destination"]).Order());
     }
 
+    private static string[] Subscribers(JsonNode sent) => sent["subscribers"]!.AsArray().Select(n => (string)n!).ToArray();
+
+    private async Task<string[]> SendToTopicAsync(string id, string topic, string payload, Dictionary<string, string>? headers = null)
+    {
+        var (response, sent) = await Silo.SendAndReadAsync(new { id, topic, payload, headers });
+        Assert.True(response.IsSuccessStatusCode, $"send {id}: {(int)response.StatusCode} {sent}");
+        return Subscribers(sent);
+    }
+
+    private async Task FilteredTopicSubscribersAsync()
+    {
+        Destination.Answer("/eu", Reply.Ok());
+        Destination.Answer("/big", Reply.Ok());
+        await PutOkAsync("/destinations/eu", $$"""{"Address": "{{Destination.Url("/eu")}}"}""");
+        await PutOkAsync("/destinations/big", $$"""{"Address": "{{Destination.Url("/big")}}"}""");
+    }
+
+    [Fact]
+    public async Task A_topic_with_filters_put_through_the_API_routes_by_header_and_by_JSON_field()
+    {
+        await FilteredTopicSubscribersAsync();
+        var created = await PutOkAsync("/topics/sales", """
+            {"Subscriptions": [
+              {"Destination": "eu", "Filter": "region = 'eu'"},
+              {"Destination": "big", "Filter": "amount > 100 AND kind IN ('order', 'refund')"},
+              {"Destination": "configured"}]}
+            """);
+        Assert.Equal("region = 'eu'", (string?)created["settings"]!["Subscriptions"]![0]!["Filter"]);
+
+        Assert.Equal(["eu", "configured"], await SendToTopicAsync("sales-header", "sales", "not JSON", new() { ["region"] = "eu" }));
+        Assert.Equal(["big", "configured"], await SendToTopicAsync("sales-json", "sales", """{"region": "us", "amount": 250, "kind": "order"}"""));
+        Assert.Equal(["eu", "big", "configured"], await SendToTopicAsync("sales-both", "sales", """{"amount": 101, "kind": "refund"}""", new() { ["region"] = "eu" }));
+        Assert.Equal(["configured"], await SendToTopicAsync("sales-none", "sales", """{"region": "us", "amount": 100, "kind": "order"}"""));
+
+        Assert.Equal(2, Destination.ReceivedAt("/eu").Count);
+        Assert.Equal(2, Destination.ReceivedAt("/big").Count);
+        var shown = await Client.GetFromJsonAsync<JsonNode>("/topics/sales");
+        Assert.Equal("amount > 100 AND kind IN ('order', 'refund')", (string?)shown!["settings"]!["Subscriptions"]![1]!["Filter"]);
+    }
+
+    [Fact]
+    public async Task A_malformed_filter_is_refused_naming_the_field_and_the_column_and_nothing_is_stored()
+    {
+        await FilteredTopicSubscribersAsync();
+        await PutOkAsync("/topics/guarded", """{"Subscriptions": [{"Destination": "eu", "Filter": "region = 'eu'"}]}""");
+        using var before = await Client.GetAsync("/topics/guarded");
+
+        var problem = await ProblemAssert.IsProblemAsync(
+            PutAsync("/topics/guarded", """{"Subscriptions": [{"Destination": "eu", "Filter": "region = 'eu'"}, {"Destination": "big", "Filter": "amount >> 100"}]}"""),
+            HttpStatusCode.BadRequest);
+
+        var title = (string?)problem["title"];
+        Assert.Contains("Relay:Topics:guarded:Subscriptions:1:Filter", title, StringComparison.Ordinal);
+        Assert.Contains("column 9", title, StringComparison.Ordinal);
+        using var after = await Client.GetAsync("/topics/guarded");
+        Assert.Equal(before.Headers.ETag!.Tag, after.Headers.ETag!.Tag);
+        var shown = JsonNode.Parse(await after.Content.ReadAsStringAsync())!;
+        Assert.Single(shown["settings"]!["Subscriptions"]!.AsArray());
+        var audit = await Client.GetFromJsonAsync<JsonNode>("/catalog/audit?kind=Topic&name=guarded");
+        Assert.Equal(["Created"], audit!["items"]!.AsArray().Select(i => (string?)i!["action"]));
+        Assert.Equal(["eu"], await SendToTopicAsync("guarded-1", "guarded", "p", new() { ["region"] = "eu", ["amount"] = "500" }));
+    }
+
+    [Fact]
+    public async Task A_topic_put_as_a_plain_list_takes_every_message_and_is_shown_as_a_list()
+    {
+        await FilteredTopicSubscribersAsync();
+        await PutOkAsync("/topics/everything", """["eu", "big"]""");
+
+        Assert.Equal(["eu", "big"], await SendToTopicAsync("everything-1", "everything", """{"region": "us"}"""));
+        var shown = await Client.GetFromJsonAsync<JsonNode>("/topics/everything");
+        Assert.Equal(["eu", "big"], shown!["settings"]!.AsArray().Select(n => (string?)n));
+    }
+
+    [Fact]
+    public async Task A_changed_filter_takes_effect_for_the_next_message()
+    {
+        await FilteredTopicSubscribersAsync();
+        var created = await PutOkAsync("/topics/shifting", """{"Subscriptions": [{"Destination": "eu", "Filter": "region = 'eu'"}]}""");
+        Assert.Equal(["eu"], await SendToTopicAsync("shifting-1", "shifting", """{"region": "eu"}"""));
+
+        var changed = await PutOkAsync("/topics/shifting", """{"Subscriptions": [{"Destination": "eu", "Filter": "region = 'us'"}]}""", HttpStatusCode.OK);
+
+        Assert.True((long)changed["version"]! > (long)created["version"]!);
+        Assert.Empty(await SendToTopicAsync("shifting-2", "shifting", """{"region": "eu"}"""));
+        Assert.Equal(["eu"], await SendToTopicAsync("shifting-3", "shifting", """{"region": "us"}"""));
+        Assert.Equal(2, Destination.ReceivedAt("/eu").Count);
+    }
+
     [Fact]
     public async Task A_changed_contract_is_used_by_new_messages()
     {
