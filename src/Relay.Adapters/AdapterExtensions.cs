@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Relay.Adapters.Ebms;
 using Relay.Adapters.Http;
 using Relay.Adapters.Soap;
 using Relay.Core.Options;
@@ -21,8 +22,10 @@ public static class AdapterExtensions
         services.AddRelayFtpAdapter();
         services.AddRelaySmtpAdapter();
         services.AddRelayLdapAdapter();
+        services.AddRelayEbmsAdapter();
         services.AddOptions<HttpAdapterOptions>().Configure<IOptions<RelayOptions>>((o, relay) => o.MaxResponseBodyBytes = relay.Value.Limits.MaxResponseBodyBytes);
         services.AddOptions<SoapAdapterOptions>().Configure<IOptions<RelayOptions>>((o, relay) => o.MaxResponseBodyBytes = relay.Value.Limits.MaxResponseBodyBytes);
+        services.AddOptions<EbmsAdapterOptions>().Configure<IOptions<RelayOptions>>((o, relay) => o.MaxResponseBodyBytes = relay.Value.Limits.MaxResponseBodyBytes);
         return services;
     }
 

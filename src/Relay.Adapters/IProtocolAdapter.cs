@@ -1,3 +1,4 @@
+using Relay.Contracts;
 using Relay.Core.Delivery;
 using Relay.Core.Messages;
 using Relay.Core.Options;
@@ -26,6 +27,14 @@ public interface IProtocolAdapter
     /// attempt; an adapter leaves out what it refuses here all the same.
     /// </summary>
     string? RefusesHeader(DestinationOptions destination, string name) => null;
+
+    /// <summary>
+    /// Checks the send request's fields of this protocol (<see cref="SendRequest.Ebms"/> for <c>Ebms2</c>) against the
+    /// message's destinations, at acceptance: an error refuses the message whole; otherwise what to keep with its content
+    /// goes into <paramref name="stored"/> (<see cref="ProtocolFields"/>), and reaches the adapter in
+    /// <see cref="OutboundMessage.Headers"/> at every attempt. Asked of every adapter, whatever the destinations' protocols.
+    /// </summary>
+    RelayError? TakeFields(SendRequest request, IReadOnlyList<KeyValuePair<string, DestinationOptions>> destinations, IDictionary<string, string> stored) => null;
 }
 
 /// <summary>
@@ -81,6 +90,20 @@ public sealed class ProtocolAdapters
     {
         ArgumentNullException.ThrowIfNull(destination);
         return _byProtocol.TryGetValue(destination.Protocol, out var adapter) ? adapter.RefusesHeader(destination, name) : null;
+    }
+
+    /// <summary>The protocols' rules for a send request's protocol fields (<see cref="IProtocolAdapter.TakeFields"/>), in one.</summary>
+    public RelayError? TakeFields(SendRequest request, IReadOnlyList<KeyValuePair<string, DestinationOptions>> destinations, IDictionary<string, string> stored)
+    {
+        foreach (var adapter in _byProtocol.Values)
+        {
+            if (adapter.TakeFields(request, destinations, stored) is { } error)
+            {
+                return error;
+            }
+        }
+
+        return null;
     }
 
     public IProtocolAdapter Get(string protocol) =>

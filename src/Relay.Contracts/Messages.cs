@@ -36,6 +36,26 @@ public sealed class SendRequest
     [DataMember(Order = 9, EmitDefaultValue = false)] public string? OrderingKey { get; set; }
     /// <summary>Sent to the destination as <c>X-Relay-Correlation-Id</c> and in the final notification.</summary>
     [DataMember(Order = 10, EmitDefaultValue = false)] public string? CorrelationId { get; set; }
+    /// <summary>
+    /// For ebXML destinations (<c>Protocol: Ebms2</c>) only: this message's <c>Service</c> and <c>Action</c> instead of
+    /// the destination's. Refused (400) when a destination of the message is not an ebXML one.
+    /// </summary>
+    [DataMember(Order = 11, EmitDefaultValue = false)] public EbmsFields? Ebms { get; set; }
+}
+
+/// <summary>
+/// The ebMS 2.0 header values a message may set for itself (<see cref="SendRequest.Ebms"/>); each absent one is the
+/// destination's. Each is 1 to 256 printable characters.
+/// </summary>
+[DataContract(Name = "EbmsFields", Namespace = RelayNamespaces.Messaging)]
+public sealed class EbmsFields
+{
+    /// <summary><c>eb:Service</c>: a URI, or any text with <see cref="ServiceType"/>.</summary>
+    [DataMember(Order = 0, EmitDefaultValue = false)] public string? Service { get; set; }
+    /// <summary><c>eb:Service/@eb:type</c>; only with <see cref="Service"/> (the two replace the destination's together).</summary>
+    [DataMember(Order = 1, EmitDefaultValue = false)] public string? ServiceType { get; set; }
+    /// <summary><c>eb:Action</c>.</summary>
+    [DataMember(Order = 2, EmitDefaultValue = false)] public string? Action { get; set; }
 }
 
 /// <summary>The state of a message: the answer of a send and of a status read.</summary>

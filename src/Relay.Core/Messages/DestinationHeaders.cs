@@ -56,6 +56,12 @@ public static class DestinationHeaders
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(name);
+        if (ProtocolFields.IsReserved(name))
+        {
+            // Refused at acceptance already; in a stored message only Relay's own fields carry such a name.
+            return "Relay sets it itself";
+        }
+
         if (Configures(destination, name))
         {
             return "the destination sets it itself, and its configured headers win";

@@ -42,23 +42,39 @@ public static class MessageValidator
         Func<DestinationOptions, string, string?>? protocolHeaderRule, out ValidatedMessage? message, out RelayError? error) =>
         TryValidate(request, options, TopicRoutes.Compile(options.Topics), newId, protocolHeaderRule, out message, out error);
 
+    /// <inheritdoc cref="TryValidate(SendRequest?, RelayOptions, TopicRoutes, Func{string}, Func{DestinationOptions, string, string?}?, ProtocolFieldRule?, out ValidatedMessage?, out RelayError?)"/>
+    public static bool TryValidate(SendRequest? request, RelayOptions options, Func<string> newId,
+        Func<DestinationOptions, string, string?>? protocolHeaderRule, ProtocolFieldRule? protocolFieldRule,
+        out ValidatedMessage? message, out RelayError? error) =>
+        TryValidate(request, options, TopicRoutes.Compile(options.Topics), newId, protocolHeaderRule, protocolFieldRule, out message, out error);
+
     /// <param name="topics">
     /// The topics of <paramref name="options"/> with their filters compiled (once, not per message): a message sent to
     /// a topic goes to the subscribers whose filter it matches.
     /// </param>
     public static bool TryValidate(SendRequest? request, RelayOptions options, TopicRoutes topics, Func<string> newId,
-        Func<DestinationOptions, string, string?>? protocolHeaderRule, out ValidatedMessage? message, out RelayError? error)
+        Func<DestinationOptions, string, string?>? protocolHeaderRule, out ValidatedMessage? message, out RelayError? error) =>
+        TryValidate(request, options, topics, newId, protocolHeaderRule, protocolFieldRule: null, out message, out error);
+
+    /// <param name="protocolFieldRule">
+    /// What the destinations' protocols make of the request's protocol fields (<see cref="SendRequest.Ebms"/>): they refuse
+    /// them, or give the entries to keep with the message's content (<see cref="ProtocolFieldRule"/>). Asked with the
+    /// destinations that take the message (a topic's filters applied).
+    /// </param>
+    public static bool TryValidate(SendRequest? request, RelayOptions options, TopicRoutes topics, Func<string> newId,
+        Func<DestinationOptions, string, string?>? protocolHeaderRule, ProtocolFieldRule? protocolFieldRule,
+        out ValidatedMessage? message, out RelayError? error)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(topics);
         ArgumentNullException.ThrowIfNull(newId);
         message = null;
-        error = Validate(request, options, topics, newId, protocolHeaderRule, ref message);
+        error = Validate(request, options, topics, newId, protocolHeaderRule, protocolFieldRule, ref message);
         return error is null;
     }
 
     private static RelayError? Validate(SendRequest? request, RelayOptions options, TopicRoutes topics, Func<string> newId,
-        Func<DestinationOptions, string, string?>? protocolHeaderRule, ref ValidatedMessage? message)
+        Func<DestinationOptions, string, string?>? protocolHeaderRule, ProtocolFieldRule? protocolFieldRule, ref ValidatedMessage? message)
     {
         if (request is null)
         {
@@ -211,6 +227,33 @@ public static class MessageValidator
         if (CheckDestinationHeaders(request.Headers, destinations, options, protocolHeaderRule) is { } destinationHeaderError)
         {
             return destinationHeaderError;
+        }
+
+        // Protocol fields travel with the content, under names a sender cannot give (X-Relay-...): they are part of
+        // the content hash (a repeat with other fields is another message) and reach the adapter at every attempt.
+        // Added after the topic's filters ran: a filter sees the sender's headers only.
+        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (protocolFieldRule is not null)
+        {
+            var named = destinations.Where(options.Destinations.ContainsKey).Select(d => KeyValuePair.Create(d, options.Destinations[d])).ToList();
+            if (protocolFieldRule(request, named, fields) is { } fieldsError)
+            {
+                return fieldsError;
+            }
+        }
+        else if (request.Ebms is not null)
+        {
+            return RelayError.BadRequest("'ebms' is given, but no destination of this message speaks ebXML.", "Leave 'ebms' out, or send to an Ebms2 destination.");
+        }
+
+        foreach (var (name, value) in fields)
+        {
+            if (!ProtocolFields.IsReserved(name))
+            {
+                throw new InvalidOperationException($"A protocol field must be stored under a reserved name ({ProtocolFields.Prefix}...), not '{name}'.");
+            }
+
+            headers[name] = value;
         }
 
         message = new ValidatedMessage

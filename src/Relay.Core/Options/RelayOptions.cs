@@ -101,7 +101,7 @@ public enum NotifyOn
 /// </summary>
 public class DestinationOptions
 {
-    /// <summary>The protocol adapter: <c>Http</c> (default), <c>Soap</c>, <c>Ftp</c>, <c>Smtp</c> or <c>Ldap</c>.</summary>
+    /// <summary>The protocol adapter: <c>Http</c> (default), <c>Soap</c>, <c>Ftp</c>, <c>Smtp</c>, <c>Ldap</c> or <c>Ebms2</c>.</summary>
     public string Protocol { get; set; } = "Http";
     public string Address { get; set; } = "";
     /// <summary>The retry contract; default <c>default</c> (5 attempts, 5 s apart) when not configured.</summary>

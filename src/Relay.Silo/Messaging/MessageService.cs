@@ -68,7 +68,7 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
 
     private async Task<MessageOutcome> SendCoreAsync(SendRequest? request, RelayCaller caller, Activity? span)
     {
-        if (!MessageValidator.TryValidate(request, options.Value, topics.Value, NewId, adapters.RefusesHeader, out var message, out var error))
+        if (!MessageValidator.TryValidate(request, options.Value, topics.Value, NewId, adapters.RefusesHeader, adapters.TakeFields, out var message, out var error))
         {
             return MessageOutcome.Failed(error!);
         }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Relay.Adapters.Ebms;
 using Relay.Adapters.Ftp;
 using Relay.Adapters.Http;
 using Relay.Adapters.Ldap;
@@ -14,7 +15,7 @@ internal static class DestinationSettings
     public static readonly DestinationProtocol[] Protocols =
     [
         HttpDestinationValidator.Protocol, SoapDestinationValidator.Protocol, FtpDestinationValidator.Protocol,
-        SmtpDestinationValidator.Protocol, LdapDestinationValidator.Protocol,
+        SmtpDestinationValidator.Protocol, LdapDestinationValidator.Protocol, EbmsDestinationValidator.Protocol,
     ];
 
     /// <summary>The problems of one destination <c>target</c>.</summary>
