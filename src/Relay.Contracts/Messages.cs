@@ -148,7 +148,8 @@ public sealed class OperatorEvent
     [DataMember(Order = 1)] public string Destination { get; set; } = "";
     /// <summary>
     /// <c>Resubmitted</c> or <c>Discarded</c> (by an operator), or <c>Parked</c>: Relay dead-lettered the delivery
-    /// because the database refused to store it; <see cref="Detail"/> says why.
+    /// because the database refused to store it; <see cref="Detail"/> says why. <c>Acknowledged</c>: an ebXML partner
+    /// acknowledged it (or reported an error list) after the attempt; <see cref="Detail"/> says which.
     /// </summary>
     [DataMember(Order = 2)] public string Action { get; set; } = "";
     /// <summary>The operator key's name (<c>anonymous</c> without keys), or <c>Relay</c>.</summary>
@@ -159,7 +160,8 @@ public sealed class OperatorEvent
 
 /// <summary>
 /// Pending (stored, first attempt not finished, or held), InRetry (next attempt scheduled), Delivered,
-/// DeadLettered (retries exhausted or a non-retryable error; resubmittable), Discarded (removed by an operator).
+/// DeadLettered (retries exhausted or a non-retryable error; resubmittable), Discarded (removed by an operator),
+/// AwaitingAcknowledgment (sent; the destination's asynchronous acknowledgment has not come yet: ebXML).
 /// </summary>
 [DataContract(Name = "DeliveryStatus", Namespace = RelayNamespaces.Messaging)]
 public enum DeliveryStatus
@@ -169,6 +171,12 @@ public enum DeliveryStatus
     [EnumMember] InRetry,
     [EnumMember] DeadLettered,
     [EnumMember] Discarded,
+    /// <summary>
+    /// Sent, and waiting for the destination's acknowledgment, which comes later on a request of its own (an ebXML
+    /// destination with <c>SyncReply: false</c>): not final. Without it by the contract's delay, the next attempt goes.
+    /// Added last, so the values before it keep their numbers.
+    /// </summary>
+    [EnumMember] AwaitingAcknowledgment,
 }
 
 /// <summary>Success; RetryableFailure (another attempt follows, per the contract); NonRetryableFailure (dead-lettered).</summary>

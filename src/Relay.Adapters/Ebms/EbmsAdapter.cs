@@ -41,7 +41,9 @@ public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, Ti
     internal static HttpRequestMessage BuildRequest(OutboundMessage message, EbmsDestinationOptions destination, string messageId, DateTimeOffset now)
     {
         var ebms = destination.Ebms;
+        // Content-IDs unique to the message, and short whatever its id: the MessageId's hash part.
         var unique = messageId[..messageId.IndexOf('@', StringComparison.Ordinal)];
+        unique = unique[(unique.LastIndexOf('.') + 1)..];
         var envelopeId = $"ebxml-header.{unique}@{EbmsMessageId.Domain}";
         var payloadId = $"payload-1.{unique}@{EbmsMessageId.Domain}";
         var hasService = message.Headers.TryGetValue(EbmsMessageFields.Service, out var service);
@@ -81,7 +83,7 @@ public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, Ti
     private AttemptResult Answered(HttpResponseMessage response, string? body, EbmsDestinationOptions destination, string messageId)
     {
         var code = (int)response.StatusCode;
-        var (outcome, error) = Judge(code, HttpTransport.ReasonPhrase(response), response.Content.Headers.ContentType?.ToString(), body, destination.Ebms, messageId);
+        var (outcome, error, awaits) = Judge(code, HttpTransport.ReasonPhrase(response), response.Content.Headers.ContentType?.ToString(), body, destination.Ebms, messageId);
         return new AttemptResult
         {
             Outcome = outcome,
@@ -90,11 +92,17 @@ public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, Ti
             Headers = HttpTransport.NotableHeaders(response),
             Body = body,
             RetryAfter = outcome == AttemptOutcome.RetryableFailure ? _http.RetryAfter(response) : null,
+            AwaitsAcknowledgment = awaits,
         };
     }
 
-    /// <summary>The outcome of a synchronous reply: its ebMS signal first, then its HTTP status (see <see cref="EbmsReplyClassifier"/>).</summary>
-    internal static (AttemptOutcome Outcome, string? Error) Judge(int statusCode, string? reasonPhrase, string? contentType, string? body, EbmsSettings ebms, string messageId)
+    /// <summary>
+    /// The outcome of the HTTP reply to an attempt: its ebMS signal first (an acknowledgment, an error list, a fault), then
+    /// its HTTP status (see <see cref="EbmsReplyClassifier"/>); with <c>SyncReply</c> off and <c>AckRequested</c> on, a
+    /// 2xx without a signal means "taken, the acknowledgment comes later" (<see cref="AttemptResult.AwaitsAcknowledgment"/>).
+    /// </summary>
+    internal static (AttemptOutcome Outcome, string? Error, bool AwaitsAcknowledgment) Judge(int statusCode, string? reasonPhrase, string? contentType,
+        string? body, EbmsSettings ebms, string messageId)
     {
         string? unreadable = null;
         if (!string.IsNullOrEmpty(body))
@@ -105,7 +113,7 @@ public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, Ti
                 var signal = EbmsSignalReader.Read(EbmsPackage.ReadEnvelope(ResponseText.ToBytes(body), contentType));
                 if (EbmsReplyClassifier.Judge(signal, messageId) is { } judged)
                 {
-                    return judged;
+                    return (judged.Outcome, judged.Error, false);
                 }
             }
             catch (EbmsFormatException ex)
@@ -117,18 +125,24 @@ public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, Ti
         var status = $"{statusCode} {reasonPhrase}".TrimEnd();
         if (statusCode is < 200 or > 299)
         {
-            return (HttpFailureClassifier.Classify(statusCode), status);
+            return (HttpFailureClassifier.Classify(statusCode), status, false);
         }
 
-        if (ebms.AckRequested && ebms.SyncReply)
+        if (ebms.AckRequested && !ebms.SyncReply)
+        {
+            // Taken: the acknowledgment comes later, to POST /ebms.
+            return (AttemptOutcome.Success, null, true);
+        }
+
+        if (ebms.AckRequested)
         {
             // Asked for in the reply and not there: the receiving MSH may not have the message; the retry carries the same MessageId.
             return (AttemptOutcome.RetryableFailure, unreadable is null
                 ? $"No ebXML acknowledgment in the reply ({status})"
-                : $"No ebXML acknowledgment in the reply ({status}): {unreadable}");
+                : $"No ebXML acknowledgment in the reply ({status}): {unreadable}", false);
         }
 
-        return (AttemptOutcome.Success, null);
+        return (AttemptOutcome.Success, null, false);
     }
 
     private static AttemptResult WithMessageId(AttemptResult result, string messageId)

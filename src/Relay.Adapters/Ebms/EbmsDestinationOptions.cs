@@ -39,4 +39,9 @@ public sealed class EbmsSettings
     public bool DuplicateElimination { get; set; } = true;
     /// <summary><c>eb:TimeToLive</c>, counted from each attempt's <c>eb:Timestamp</c>; none by default.</summary>
     public TimeSpan? TimeToLive { get; set; }
+    /// <summary>
+    /// The key the partner's MSH presents when it posts acknowledgments and error lists to <c>POST /ebms</c>
+    /// (<c>X-Api-Key</c> or <c>Authorization: Bearer</c>); required with <c>SyncReply: false</c>. A secret: never logged.
+    /// </summary>
+    public string? PartnerKey { get; set; }
 }

@@ -8,6 +8,8 @@ internal static class EbmsDestinationValidator
     /// <summary>The protocol <c>Ebms2</c>, as <see cref="EbmsAdapterExtensions.AddRelayEbmsAdapter"/> registers it.</summary>
     public static readonly DestinationProtocol<EbmsDestinationOptions> Protocol = new("Ebms2", ["http", "https"], Validate);
 
+    public const int MinPartnerKeyLength = 16;
+
     public static void Validate(string key, EbmsDestinationOptions destination, ICollection<string> errors)
     {
         OptionRules.CheckNoUserInfo(key, destination, errors);
@@ -23,6 +25,12 @@ internal static class EbmsDestinationValidator
         {
             errors.Add($"{key}:SyncReply is false while {key}:AckRequested is true: asynchronous acknowledgments are not supported yet; "
                 + "set SyncReply to true (the acknowledgment in the HTTP response), or AckRequested to false.");
+        }
+
+        if (!string.IsNullOrEmpty(ebms.PartnerKey) && (ebms.PartnerKey.Length < MinPartnerKeyLength || ebms.PartnerKey.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
+        {
+            // Never the key itself: it is a secret.
+            errors.Add($"{key}:PartnerKey must be at least {MinPartnerKeyLength} characters without spaces or control characters (a random secret).");
         }
 
         if (ebms.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)

@@ -21,6 +21,14 @@ public sealed record AttemptResult
     /// 401 to an OAuth token that was then renewed (docs/AUTH.md). Audited before this result's own try.
     /// </summary>
     public RepeatedTry? Repeated { get; init; }
+    /// <summary>
+    /// The destination took the message and acknowledges it later, on a request of its own (an ebXML destination with
+    /// <c>SyncReply: false</c>): the delivery waits in <c>AwaitingAcknowledgment</c> until the acknowledgment (or an error
+    /// list) comes, or the contract's delay passes (then the next attempt goes, with the same ebXML MessageId).
+    /// <see cref="Outcome"/> is then <c>Success</c>: the attempt itself succeeded (the destination answered, which the
+    /// circuit breaker and immediate retries see as such); the delivery decides on this flag before calling it Delivered.
+    /// </summary>
+    public bool AwaitsAcknowledgment { get; init; }
 
     public static AttemptResult Retryable(string error, int? statusCode = null) =>
         new() { Outcome = AttemptOutcome.RetryableFailure, Error = error, StatusCode = statusCode };

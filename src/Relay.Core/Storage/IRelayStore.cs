@@ -122,6 +122,11 @@ public enum AuditKind
     Discarded,
     /// <summary>Relay dead-lettered the delivery because the database refused to store it (its reason in Detail).</summary>
     Parked,
+    /// <summary>
+    /// The destination acknowledged the delivery (or reported errors about it) on a request of its own, after an attempt
+    /// that awaited it (an ebXML partner's <c>POST /ebms</c>): <c>Outcome</c>, <c>Error</c> and the signal in <c>ResponseBody</c>.
+    /// </summary>
+    Acknowledged,
 }
 
 /// <summary>One audit entry: an attempt, or an operator's action.</summary>

@@ -47,6 +47,7 @@ public static class RelayTelemetry
         DeliveryStatus.Delivered => nameof(DeliveryStatus.Delivered),
         DeliveryStatus.InRetry => nameof(DeliveryStatus.InRetry),
         DeliveryStatus.DeadLettered => nameof(DeliveryStatus.DeadLettered),
+        DeliveryStatus.AwaitingAcknowledgment => nameof(DeliveryStatus.AwaitingAcknowledgment),
         _ => nameof(DeliveryStatus.Discarded),
     };
 

@@ -84,9 +84,9 @@ internal static class Views
         return result;
     }
 
-    /// <summary>200 when every delivery is settled (Delivered, DeadLettered), 202 while any is InRetry or Pending.</summary>
+    /// <summary>200 when every delivery is settled (Delivered, DeadLettered), 202 while any is InRetry, Pending or AwaitingAcknowledgment.</summary>
     public static IResult Answer(SendResult result) =>
-        result.Status is DeliveryStatus.InRetry or DeliveryStatus.Pending
+        result.Status is DeliveryStatus.InRetry or DeliveryStatus.Pending or DeliveryStatus.AwaitingAcknowledgment
             ? Results.Json(result, statusCode: StatusCodes.Status202Accepted)
             : Results.Json(result, statusCode: StatusCodes.Status200OK);
 

@@ -17,7 +17,7 @@ namespace Relay.Silo.Telemetry;
 /// </summary>
 internal sealed partial class DeliveryCountsGauge
 {
-    private static readonly DeliveryStatus[] Observed = [DeliveryStatus.Pending, DeliveryStatus.InRetry, DeliveryStatus.DeadLettered];
+    private static readonly DeliveryStatus[] Observed = [DeliveryStatus.Pending, DeliveryStatus.InRetry, DeliveryStatus.DeadLettered, DeliveryStatus.AwaitingAcknowledgment];
 
     private readonly IRelayStore _store;
     private readonly IOptions<RelayOptions> _relay;

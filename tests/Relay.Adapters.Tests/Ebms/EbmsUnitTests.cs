@@ -114,7 +114,7 @@ public sealed class EbmsMessageIdTests
         var id = EbmsMessageId.For("order-1", "partner", Payload);
 
         Assert.Equal(id, EbmsMessageId.For("order-1", "partner", Encoding.UTF8.GetBytes("<Order/>")));
-        Assert.Matches("^[0-9a-f]{32}@relay$", id);
+        Assert.Matches("^order-1\\.partner\\.[0-9a-f]{16}@relay$", id);
     }
 
     [Fact]
@@ -127,6 +127,39 @@ public sealed class EbmsMessageIdTests
         Assert.NotEqual(id, EbmsMessageId.For("order-1", "partner-b", Payload));
         // Length-prefixed fields: moving text from one to the other changes it.
         Assert.NotEqual(EbmsMessageId.For("ab", "c", Payload), EbmsMessageId.For("a", "bc", Payload));
+    }
+}
+
+public sealed class EbmsMessageIdReadingTests
+{
+    [Theory]
+    [InlineData("order-1", "partner")]
+    [InlineData("a.b/c d%41", "partner.eu")]
+    [InlineData("Dossier « entrée » 😀", "ünïcode")]
+    [InlineData("@relay", "x@y")]
+    public void A_MessageId_names_its_message_and_destination(string messageId, string destination)
+    {
+        var id = EbmsMessageId.For(messageId, destination, "payload"u8);
+
+        Assert.True(EbmsMessageId.TryRead(id, out var readId, out var readDestination), id);
+        Assert.Equal((messageId, destination), (readId, readDestination));
+        Assert.Matches("^[A-Za-z0-9_%-]+\\.[A-Za-z0-9_%-]+\\.[0-9a-f]{16}@relay$", id);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("0123456789abcdef0123456789abcdef@relay")]
+    [InlineData("order-1.partner.0123456789abcdef@partner")]
+    [InlineData("order-1.partner.0123456789ABCDEF@relay")]
+    [InlineData("order.1.partner.0123456789abcdef@relay")]
+    [InlineData("order-1..0123456789abcdef@relay")]
+    [InlineData("order%2.partner.0123456789abcdef@relay")]
+    [InlineData("order%FF.partner.0123456789abcdef@relay")]
+    [InlineData("order 1.partner.0123456789abcdef@relay")]
+    public void Any_other_text_names_none(string? text)
+    {
+        Assert.False(EbmsMessageId.TryRead(text, out _, out _));
     }
 }
 

@@ -22,6 +22,12 @@ public class StatusRollupTests
         { [Discarded, DeadLettered], DeadLettered },
         { [Discarded, Pending], Pending },
         { [Discarded, InRetry, Delivered], InRetry },
+        { [AwaitingAcknowledgment], AwaitingAcknowledgment },
+        { [Delivered, AwaitingAcknowledgment], AwaitingAcknowledgment },
+        { [DeadLettered, AwaitingAcknowledgment], AwaitingAcknowledgment },
+        { [AwaitingAcknowledgment, Pending], Pending },
+        { [AwaitingAcknowledgment, InRetry], InRetry },
+        { [Discarded, AwaitingAcknowledgment], AwaitingAcknowledgment },
     };
 
     [Theory]
