@@ -23,8 +23,12 @@ internal static class EbmsDestinationValidator
         Required(key, "Action", ebms.Action, errors);
         if (ebms.AckRequested && !ebms.SyncReply)
         {
-            errors.Add($"{key}:SyncReply is false while {key}:AckRequested is true: asynchronous acknowledgments are not supported yet; "
-                + "set SyncReply to true (the acknowledgment in the HTTP response), or AckRequested to false.");
+            // The partner's MSH posts its acknowledgments to /ebms with this key; without one none could ever arrive.
+            if (string.IsNullOrEmpty(ebms.PartnerKey))
+            {
+                errors.Add($"{key}:PartnerKey is required when {key}:SyncReply is false and {key}:AckRequested is true: the partner's MSH "
+                    + "presents it when it posts its acknowledgments to /ebms (HTTP Basic: the destination's name and this key).");
+            }
         }
 
         if (!string.IsNullOrEmpty(ebms.PartnerKey) && (ebms.PartnerKey.Length < MinPartnerKeyLength || ebms.PartnerKey.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))

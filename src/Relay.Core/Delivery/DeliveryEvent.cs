@@ -47,6 +47,16 @@ public abstract record DeliveryEvent
     /// <param name="Held">The destination is paused or its circuit open, as this silo knows it now.</param>
     public sealed record Resubmitted(string? By, bool Named, int? EditedPayloadBytes, string? Contract, bool AttemptNow, bool Held) : DeliveryEvent;
 
+    /// <summary>
+    /// The destination answered the delivery on a request of its own, after an attempt that awaited it (an ebXML
+    /// partner's <c>POST /ebms</c>): an acknowledgment (<paramref name="Outcome"/> Success) or an error list, classified.
+    /// The grain has checked that it is about this delivery as it is now.
+    /// </summary>
+    /// <param name="Error">The error list in words; null for an acknowledgment.</param>
+    /// <param name="Body">The signal as received, for the delivery's response body; null keeps the last one.</param>
+    /// <param name="Detail">What it was, for the audit (<c>eb:Acknowledgment of ...</c>).</param>
+    public sealed record Acknowledged(AttemptOutcome Outcome, string? Error, string? Body, string Detail) : DeliveryEvent;
+
     /// <summary>An operator removes a dead letter.</summary>
     public sealed record Discarded(string? By) : DeliveryEvent;
 

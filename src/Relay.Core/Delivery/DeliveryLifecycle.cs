@@ -39,6 +39,7 @@ public static class DeliveryLifecycle
             DeliveryEvent.Woken e => Wake(state, e, rules, now),
             DeliveryEvent.Resubmitted e => Resubmit(state, e, rules, now),
             DeliveryEvent.Discarded e => Discard(state, e, rules, now),
+            DeliveryEvent.Acknowledged e => Acknowledge(state, e, rules, now),
             DeliveryEvent.HandedOver => HandedOver(state, now),
             DeliveryEvent.WriteRefused e => WriteRefused(state, e, rules, now),
             _ => throw new ArgumentOutOfRangeException(nameof(@event), @event, "An event the lifecycle does not know."),
@@ -49,7 +50,7 @@ public static class DeliveryLifecycle
     public static bool MayAttempt(DeliveryProgress state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return state.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry;
+        return state.Status is DeliveryStatus.Pending or DeliveryStatus.InRetry or DeliveryStatus.AwaitingAcknowledgment;
     }
 
     /// <summary>The reasons a delivery is due, and the one formula of each due time.</summary>
@@ -118,6 +119,18 @@ public static class DeliveryLifecycle
         };
         switch (result.Outcome)
         {
+            case AttemptOutcome.Success when result.AwaitsAcknowledgment:
+                // Taken; the acknowledgment comes on a request of its own (Acknowledged). Without it by the time the next
+                // attempt would go after a failure, that attempt goes (Wake), with the same ebXML MessageId; after the
+                // last attempt the same wait is its deadline.
+                var wait = RetrySchedule.NextDelay(attempt, rules.Contract, random01) ?? RetrySchedule.BaseDelay(attempt, rules.Contract);
+                return new(next with
+                {
+                    Status = DeliveryStatus.AwaitingAcknowledgment,
+                    LastError = null,
+                    NextAttemptAt = now + wait,
+                    DueAt = now + wait,
+                }, DeliveryEffects.Write);
             case AttemptOutcome.Success:
                 next = next with { Status = DeliveryStatus.Delivered, LastError = null };
                 break;
@@ -188,6 +201,24 @@ public static class DeliveryLifecycle
             return new(state, DeliveryEffects.None);
         }
 
+        if (state.Status == DeliveryStatus.AwaitingAcknowledgment)
+        {
+            // The wait is over without an acknowledgment: after the last attempt the delivery ends; otherwise the next
+            // attempt goes (the same MessageId), as after a retryable failure, and its end is notified.
+            var wait = due - state.UpdatedAt;
+            var error = $"No acknowledgment within {(wait > TimeSpan.Zero ? $"{wait.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s" : "the contract's delay")} of attempt {state.Attempts}";
+            if (state.Attempts >= rules.Contract.MaxAttempts)
+            {
+                return Complete(state with { Status = DeliveryStatus.DeadLettered, LastError = error + " (the last one)", UpdatedAt = now },
+                    rules, now, releaseOrderingKey: false, notifyOn: rules.Destination?.NotifyOn);
+            }
+
+            if (rules.Destination is not null)
+            {
+                return new(state with { LastError = error, WasInRetry = true, UpdatedAt = now }, DeliveryEffects.Write | DeliveryEffects.Attempt);
+            }
+        }
+
         // Its destination removed from the configuration: it could never be attempted, and left due it would come back
         // at every poll. Parked like a dead letter, it waits for the destination to come back.
         return rules.Destination is null
@@ -197,7 +228,8 @@ public static class DeliveryLifecycle
 
     private static DeliveryDecision Resubmit(DeliveryProgress state, DeliveryEvent.Resubmitted e, DeliveryRules rules, DateTimeOffset now)
     {
-        var allowed = state.Status == DeliveryStatus.DeadLettered || (e.Named && state.Status == DeliveryStatus.InRetry);
+        var allowed = state.Status == DeliveryStatus.DeadLettered
+            || (e.Named && state.Status is DeliveryStatus.InRetry or DeliveryStatus.AwaitingAcknowledgment);
         if (!allowed)
         {
             return Refuse(state, RelayError.Conflict(
@@ -286,6 +318,32 @@ public static class DeliveryLifecycle
         {
             Audit = new AuditNote(AuditKind.Discarded) { By = e.By },
         };
+    }
+
+    /// <summary>
+    /// The destination's later answer: an acknowledgment delivers; an error list dead-letters at once when final, and
+    /// puts the delivery in retry at its planned time (or now) when retryable with attempts left. A final delivery stays
+    /// as it is (a duplicate, or one after the last deadline).
+    /// </summary>
+    private static DeliveryDecision Acknowledge(DeliveryProgress state, DeliveryEvent.Acknowledged e, DeliveryRules rules, DateTimeOffset now)
+    {
+        if (StatusRollup.IsFinal(state.Status))
+        {
+            return new(state, DeliveryEffects.None);
+        }
+
+        var audit = new AuditNote(AuditKind.Acknowledged) { Attempt = state.Attempts, Outcome = e.Outcome, By = "partner", Detail = e.Detail };
+        var answered = state with { ResponseBody = e.Body ?? state.ResponseBody, UpdatedAt = now };
+        if (e.Outcome == AttemptOutcome.RetryableFailure && state.Attempts < rules.Contract.MaxAttempts && rules.Destination is not null)
+        {
+            var at = state.NextAttemptAt ?? now;
+            return new(answered with { Status = DeliveryStatus.InRetry, LastError = e.Error, WasInRetry = true, NextAttemptAt = at, DueAt = at },
+                DeliveryEffects.Write) { Audit = audit };
+        }
+
+        var delivered = e.Outcome == AttemptOutcome.Success;
+        var ended = answered with { Status = delivered ? DeliveryStatus.Delivered : DeliveryStatus.DeadLettered, LastError = delivered ? null : e.Error };
+        return Complete(ended, rules, now, releaseOrderingKey: delivered, notifyOn: rules.Destination?.NotifyOn) with { Audit = audit };
     }
 
     private static DeliveryDecision HandedOver(DeliveryProgress state, DateTimeOffset now) =>

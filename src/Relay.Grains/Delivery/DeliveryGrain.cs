@@ -218,6 +218,45 @@ internal sealed partial class DeliveryGrain(
         return S.ToView();
     }
 
+    public async Task<AcknowledgmentResult> Acknowledge(AcknowledgmentCommand command)
+    {
+        await Stored.LoadAsync();
+        if (!Stored.RecordExists)
+        {
+            // Never accepted (or removed by retention): nothing is written.
+            return AcknowledgmentResult.Unknown;
+        }
+
+        // The MessageId of the delivery as it is now: an acknowledgment of the payload before an operator's edit is not one of this.
+        if (!string.Equals(Adapters.Ebms.EbmsMessageId.For(S.MessageId, S.Destination, S.Payload), command.EbmsMessageId, StringComparison.Ordinal))
+        {
+            return AcknowledgmentResult.NotCurrent;
+        }
+
+        if (StatusRollup.IsFinal(S.Status))
+        {
+            // A duplicate, or one after the last deadline: answered, and nothing changes.
+            return AcknowledgmentResult.AlreadyFinal;
+        }
+
+        var detail = command.Outcome == AttemptOutcome.Success
+            ? $"eb:Acknowledgment of {command.EbmsMessageId}"
+            : $"eb:ErrorList about {command.EbmsMessageId}: {command.Error}";
+        var decision = await TakeAsync(new DeliveryEvent.Acknowledged(command.Outcome, command.Error, command.Body, detail));
+        Log.Acknowledged(logger, S.MessageId, S.Destination, command.Outcome, S.Status);
+        if (S.Status == DeliveryStatus.DeadLettered)
+        {
+            Log.DeadLettered(logger, S.MessageId, S.Destination, S.Attempts, S.LastError);
+        }
+
+        if (await StoreAsync(decision))
+        {
+            await CarryOutAsync(decision, Within.Call);
+        }
+
+        return AcknowledgmentResult.Completed;
+    }
+
     public async Task<DeliveryContent?> GetContent()
     {
         await Stored.LoadAsync();
@@ -364,6 +403,10 @@ internal sealed partial class DeliveryGrain(
         if (S.Status == DeliveryStatus.InRetry)
         {
             Log.WillRetry(logger, S.MessageId, S.Destination, S.Attempts, S.NextAttemptAt!.Value, S.LastError);
+        }
+        else if (S.Status == DeliveryStatus.AwaitingAcknowledgment)
+        {
+            Log.AwaitingAcknowledgment(logger, S.MessageId, S.Destination, S.Attempts, S.NextAttemptAt!.Value);
         }
         else if (S.Status == DeliveryStatus.DeadLettered)
         {
@@ -533,6 +576,12 @@ internal sealed partial class DeliveryGrain(
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Message {MessageId} to {Destination}: attempt {Attempt} taken, awaiting its acknowledgment until {Deadline}")]
+        public static partial void AwaitingAcknowledgment(ILogger logger, string messageId, string destination, int attempt, DateTimeOffset deadline);
+
+        [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Message {MessageId} to {Destination}: acknowledgment ({Outcome}) → {Status}")]
+        public static partial void Acknowledged(ILogger logger, string messageId, string destination, AttemptOutcome outcome, DeliveryStatus status);
+
         [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Message {MessageId} to {Destination} accepted")]
         public static partial void Accepted(ILogger logger, string messageId, string destination);
 

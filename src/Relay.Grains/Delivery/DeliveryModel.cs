@@ -86,3 +86,34 @@ public sealed record DeliveryContent
     /// <summary>No payload or headers: Orleans traces messages with ToString.</summary>
     public override string ToString() => $"DeliveryContent {{ {Payload.Length} bytes {ContentType} }}";
 }
+
+/// <summary>An asynchronous acknowledgment (or error list) of a delivery, as <see cref="IDeliveryGrain.Acknowledge"/> takes it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AcknowledgmentCommand
+{
+    /// <summary>The ebXML MessageId acknowledged (<c>RefToMessageId</c>).</summary>
+    [Id(0)] public required string EbmsMessageId { get; init; }
+    /// <summary>Success (an acknowledgment), RetryableFailure (DeliveryFailure) or NonRetryableFailure (a final error).</summary>
+    [Id(1)] public required AttemptOutcome Outcome { get; init; }
+    /// <summary>The error list in words, for the audit; null for an acknowledgment.</summary>
+    [Id(2)] public string? Error { get; init; }
+    /// <summary>The signal as received (cut to the response body limit), for the audit.</summary>
+    [Id(3)] public string? Body { get; init; }
+
+    /// <summary>No body: Orleans traces messages with ToString.</summary>
+    public override string ToString() => $"AcknowledgmentCommand {{ {EbmsMessageId} {Outcome} }}";
+}
+
+/// <summary>What became of an acknowledgment.</summary>
+[GenerateSerializer]
+public enum AcknowledgmentResult
+{
+    /// <summary>The delivery took it (Delivered, DeadLettered, or InRetry after a retryable error).</summary>
+    Completed,
+    /// <summary>No such delivery.</summary>
+    Unknown,
+    /// <summary>The delivery is final already: nothing changes.</summary>
+    AlreadyFinal,
+    /// <summary>The delivery's MessageId is another now (its payload was edited): nothing changes.</summary>
+    NotCurrent,
+}

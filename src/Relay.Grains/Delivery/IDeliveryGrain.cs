@@ -27,6 +27,13 @@ public interface IDeliveryGrain : IGrainWithStringKey
     /// <summary>Sends a dead-lettered delivery again, with attempts counted afresh, optionally edited.</summary>
     Task<DeliveryView> Resubmit(ResubmitCommand command);
 
+    /// <summary>
+    /// The destination's acknowledgment (or error list) of the delivery, which came on a request of its own (an ebXML
+    /// partner's <c>POST /ebms</c>): completes it when <see cref="AcknowledgmentCommand.EbmsMessageId"/> is its current
+    /// MessageId and it is not final yet; otherwise answers why not and changes nothing.
+    /// </summary>
+    Task<AcknowledgmentResult> Acknowledge(AcknowledgmentCommand command);
+
     /// <summary>Moves a dead-lettered delivery to Discarded.</summary>
     Task<DeliveryView> Discard(string? by);
 

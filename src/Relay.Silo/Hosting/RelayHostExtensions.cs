@@ -11,6 +11,7 @@ using Relay.Grains;
 using Relay.Silo.Api;
 using Relay.Silo.Catalog;
 using Relay.Silo.Cluster;
+using Relay.Silo.Ebms;
 using Relay.Silo.Health;
 using Relay.Silo.Portal;
 using Relay.Silo.Samples;
@@ -67,6 +68,7 @@ public static class RelayHostExtensions
         services.AddSingleton<Catalog.CurrentTopicRoutes>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Messaging.MessageService>();
+        services.AddSingleton<Ebms.IEbmsAcknowledgments, Ebms.GrainEbmsAcknowledgments>();
         services.AddSingleton<Operating.OperatorActions>();
         services.AddRelayPortal();
         services.AddRelaySoapFrontDoor();
@@ -130,6 +132,7 @@ public static class RelayHostExtensions
         app.LogRelaySecurity();
         app.LogRelayClusterTls();
         app.MapMessageEndpoints();
+        app.MapEbmsEndpoints();
         app.MapOperatorEndpoints();
         app.MapOperationEndpoints();
         app.MapCatalogEndpoints();
