@@ -352,6 +352,19 @@ public sealed class EbmsDestinationValidatorTests
     }
 
     [Fact]
+    public void Asynchronous_acknowledgments_need_a_partner_key_that_is_never_printed()
+    {
+        Assert.StartsWith("Relay:Destinations:target:Ebms:PartnerKey is required when Relay:Destinations:target:Ebms:SyncReply is false",
+            DestinationSettings.OnlyError(Destination(e => e.SyncReply = false)), StringComparison.Ordinal);
+        Assert.Empty(DestinationSettings.Validate(Destination(e => { e.SyncReply = false; e.PartnerKey = "a-long-enough-secret"; })));
+        Assert.Empty(DestinationSettings.Validate(Destination(e => { e.SyncReply = false; e.AckRequested = false; })));
+
+        var error = DestinationSettings.OnlyError(Destination(e => { e.SyncReply = false; e.PartnerKey = "short-secret"; }));
+        Assert.Equal("Relay:Destinations:target:Ebms:PartnerKey must be at least 16 characters without spaces or control characters (a random secret).", error);
+        Assert.DoesNotContain("short-secret", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_settings_bind_from_configuration_under_Ebms()
     {
         var problems = DestinationSettings.Problems(
