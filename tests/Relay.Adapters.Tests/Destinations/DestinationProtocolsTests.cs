@@ -17,8 +17,8 @@ public sealed class DestinationProtocolsTests
     {
         var services = new ServiceCollection().AddRelayAdapters().AddRelayAdapters();
 
-        Assert.Equal(["Http", "Soap", "Ftp", "Smtp", "Ldap"], services.RegisteredProtocols().Select(p => p.Name));
-        Assert.Equal(5, services.Count(d => d.ServiceType == typeof(IProtocolAdapter)));
+        Assert.Equal(["Http", "Soap", "Ftp", "Smtp", "Ldap", "Ebms2"], services.RegisteredProtocols().Select(p => p.Name));
+        Assert.Equal(6, services.Count(d => d.ServiceType == typeof(IProtocolAdapter)));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class DestinationProtocolsTests
         var problems = DestinationSettings.Problems(
             ("Relay:Destinations:x:Protocol", "Gopher"), ("Relay:Destinations:x:Address", "gopher://127.0.0.1/"), ("Relay:Destinations:x:SoapVersion", "9"));
 
-        Assert.Equal(["Relay:Destinations:x:Protocol is 'Gopher'; it must be one of Http, Soap, Ftp, Smtp, Ldap."], problems);
+        Assert.Equal(["Relay:Destinations:x:Protocol is 'Gopher'; it must be one of Http, Soap, Ftp, Smtp, Ldap, Ebms2."], problems);
     }
 
     [Fact]
