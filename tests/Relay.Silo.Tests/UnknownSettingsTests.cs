@@ -93,8 +93,8 @@ public sealed class UnknownSettingsTests
         // The classes the adapters bind their destinations to: a property added to one is a key users may write.
         var classes = typeof(Relay.Adapters.DestinationProtocol).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(Relay.Core.Options.DestinationOptions))).ToList();
-        // The five protocols' classes, and the settings the two speaking HTTP share (HttpTransportDestinationOptions).
-        Assert.Equal(6, classes.Count);
+        // The six protocols' classes, and the settings the two speaking HTTP share (HttpTransportDestinationOptions).
+        Assert.Equal(7, classes.Count);
         foreach (var property in classes.SelectMany(t => t.GetProperties()))
         {
             // A section (Auth, ClientCertificate) is given one of its own settings.

@@ -63,7 +63,19 @@ public static partial class EbmsEndpoints
     public static IEndpointRouteBuilder MapEbmsEndpoints(this IEndpointRouteBuilder app)
     {
         // Not a sender's or an operator's call: the partner key is checked here, per destination.
-        app.MapPost(Path, ReceiveAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        app.MapPost(Path, ReceiveAsync).AllowAnonymous().DisableAntiforgery()
+            .WithName("EbmsSignal")
+            .WithTags(Api.ApiReference.DestinationsTag)
+            .WithSummary("An ebXML partner's acknowledgment or error list")
+            .WithDescription("Where the MSH of an Ebms2 destination with SyncReply false posts its eb:Acknowledgment and eb:ErrorList "
+                + "messages (SOAP 1.1, text/xml or multipart/related), with HTTP Basic: the destination's name and its Ebms:PartnerKey. "
+                + "200 with X-Relay-Acknowledgment (Completed, Unknown, AlreadyFinal, NotCurrent, NothingToDo); 400, 401, 413, 503 with a SOAP fault.")
+            .Produces(StatusCodes.Status200OK)
+            .Produces<string>(StatusCodes.Status400BadRequest, "text/xml")
+            .Produces<string>(StatusCodes.Status401Unauthorized, "text/xml")
+            .Produces<string>(StatusCodes.Status413PayloadTooLarge, "text/xml")
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/xml");
         return app;
     }
 

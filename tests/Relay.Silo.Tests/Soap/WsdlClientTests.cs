@@ -23,7 +23,7 @@ public sealed class WsdlClientTests(FrontDoorFixture relay) : IClassFixture<Fron
         Assert.Equal(relay.ServiceUrl, wsdl.Address);
         Assert.Equal("http://schemas.xmlsoap.org/soap/http", wsdl.Transport);
         Assert.Equal(
-            ["Id", "Destination", "Topic", "Payload", "PayloadBase64", "ContentType", "Headers", "Contract", "Notify", "OrderingKey", "CorrelationId"],
+            ["Id", "Destination", "Topic", "Payload", "PayloadBase64", "ContentType", "Headers", "Contract", "Notify", "OrderingKey", "CorrelationId", "Ebms"],
             wsdl.Fields(wsdl.Parameters("Send").Single().Type));
     }
 
