@@ -16,13 +16,13 @@ namespace Relay.Adapters.Ebms;
 /// <c>X-Relay-Attempt</c>). Every attempt of a delivery carries the same MessageId (<see cref="EbmsMessageId"/>). The
 /// synchronous reply is judged by <see cref="EbmsReplyClassifier"/>: an acknowledgment of that MessageId delivers.
 /// </summary>
-public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, TimeProvider time, ILogger<EbmsAdapter> logger)
+public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, TimeProvider time, ILogger<EbmsAdapter> logger, DestinationFaults? faults = null)
     : IProtocolAdapter<EbmsDestinationOptions>, IDisposable
 {
     /// <summary>The response header (of the delivery's <c>response.headers</c>) that gives the ebXML MessageId sent.</summary>
     public const string MessageIdHeader = "ebXML-MessageId";
 
-    private readonly HttpAttempts _http = new(options.Value, time);
+    private readonly HttpAttempts _http = new(options.Value, time, faults, logger);
 
     public string Protocol => "Ebms2";
 
@@ -32,13 +32,14 @@ public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, Ti
     public async Task<AttemptResult> SendAsync(OutboundMessage message, EbmsDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var messageId = EbmsMessageId.For(message.MessageId, message.DestinationName, message.Payload.Span);
-        using var request = BuildRequest(message, destination, messageId, _http.Now);
-        var result = await _http.SendAsync(request, timeout, (response, body) => Answered(response, body, destination, messageId),
+        var result = await _http.SendAsync(message, destination, () => BuildRequest(message, destination, messageId, _http.Now, _http.Secrets), timeout,
+            (response, body) => Answered(response, body, destination, messageId),
             error => Log.AttemptFailed(logger, message.MessageId, message.DestinationName, error), cancellationToken).ConfigureAwait(false);
         return WithMessageId(result, messageId);
     }
 
-    internal static HttpRequestMessage BuildRequest(OutboundMessage message, EbmsDestinationOptions destination, string messageId, DateTimeOffset now)
+    internal static HttpRequestMessage BuildRequest(OutboundMessage message, EbmsDestinationOptions destination, string messageId, DateTimeOffset now,
+        SecretReader secrets)
     {
         var ebms = destination.Ebms;
         // Content-IDs unique to the message, and short whatever its id: the MessageId's hash part.
@@ -73,7 +74,7 @@ public sealed partial class EbmsAdapter(IOptions<EbmsAdapterOptions> options, Ti
         request.Content = new ByteArrayContent(body.Body);
         request.Content.Headers.TryAddWithoutValidation("Content-Type", body.ContentType);
         // The packaging's content type and SOAPAction are the protocol's, whatever the message or the configuration says.
-        HttpTransport.SetHeaders(request, message, destination,
+        HttpTransport.SetHeaders(request, message, destination, secrets,
             name => name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) || name.Equals("SOAPAction", StringComparison.OrdinalIgnoreCase));
         request.Headers.TryAddWithoutValidation("SOAPAction", "\"ebXML\"");
         HttpTransport.SetRelayHeaders(request, message);

@@ -1,4 +1,4 @@
-using Relay.Core.Options;
+using Relay.Adapters.Http;
 
 namespace Relay.Adapters.Ebms;
 
@@ -6,7 +6,7 @@ namespace Relay.Adapters.Ebms;
 /// An ebXML destination (<c>Protocol: Ebms2</c>): the shared settings (the address of the receiving MSH, its
 /// <c>Headers</c>) and, under <c>Ebms</c>, the part of the CPA (collaboration-protocol agreement) a sender needs.
 /// </summary>
-public sealed class EbmsDestinationOptions : DestinationOptions
+public sealed class EbmsDestinationOptions : HttpTransportDestinationOptions
 {
     /// <summary>The ebMS 2.0 header values and reliable-messaging choices of this destination.</summary>
     public EbmsSettings Ebms { get; set; } = new();

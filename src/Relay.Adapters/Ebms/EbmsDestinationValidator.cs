@@ -13,6 +13,8 @@ internal static class EbmsDestinationValidator
     public static void Validate(string key, EbmsDestinationOptions destination, ICollection<string> errors)
     {
         OptionRules.CheckNoUserInfo(key, destination, errors);
+        // Auth and ClientCertificate towards the partner's MSH, as every destination that speaks HTTP.
+        Http.HttpTransportDestinationValidator.Validate(key, destination, errors);
         var ebms = destination.Ebms;
         key += ":Ebms";
         // A receiving MSH answers a header it cannot read with an error list, for every message: found here instead.
