@@ -30,6 +30,7 @@ public sealed class TestDestination : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Reply>> _scripts = new();
     private readonly ConcurrentDictionary<string, Reply> _defaults = new();
+    private readonly ConcurrentDictionary<string, Func<ReceivedRequest, Reply>> _responders = new();
     private readonly ConcurrentDictionary<string, InFlight> _inFlight = new();
     private Reply _default = Reply.Ok();
 
@@ -75,6 +76,13 @@ public sealed class TestDestination : IAsyncDisposable
 
     public void AnswerAll(Reply reply) => _default = reply;
 
+    /// <summary>
+    /// Every request to <paramref name="path"/> gets what <paramref name="responder"/> makes of it (after any scripted
+    /// replies, before the path's default): a reply by the request itself (e.g. its <c>X-Relay-Attempt</c>), where a
+    /// script's order would depend on how the requests of many messages interleave.
+    /// </summary>
+    public void AnswerBy(string path, Func<ReceivedRequest, Reply> responder) => _responders[path] = responder;
+
     private async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
@@ -82,10 +90,12 @@ public sealed class TestDestination : IAsyncDisposable
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer);
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        _received.Enqueue(new ReceivedRequest(context.Request.Method, path, headers, buffer.ToArray(), DateTimeOffset.UtcNow));
+        var request = new ReceivedRequest(context.Request.Method, path, headers, buffer.ToArray(), DateTimeOffset.UtcNow);
+        _received.Enqueue(request);
 
         var reply = _scripts.TryGetValue(path, out var queue) && queue.TryDequeue(out var scripted)
             ? scripted
+            : _responders.TryGetValue(path, out var responder) ? responder(request)
             : _defaults.TryGetValue(path, out var fixedReply) ? fixedReply : _default;
         if (reply.Delay > TimeSpan.Zero)
         {
