@@ -47,4 +47,31 @@ internal static class DestinationSettings
 
         return [.. problems, .. RelayOptionsValidator.Validate(options, Protocols)];
     }
+
+    /// <summary>
+    /// The shared checks of a <c>Password</c> given as a secret reference: a readable file passes, a missing file and an
+    /// unset variable are each the one problem, naming the key, and the secret itself is never in a message.
+    /// </summary>
+    public static void PasswordReferencesAreChecked(DestinationOptions destination, string unsetVariable)
+    {
+        var folder = TempFolder.Create("relay-secret-");
+        try
+        {
+            var file = Path.Combine(folder, "password");
+            File.WriteAllText(file, "pw-Secret1\n");
+            var missing = Path.Combine(folder, "no-such-password");
+
+            destination.Password = "${file:" + file + "}";
+            Assert.Empty(Validate(destination));
+            destination.Password = "${file:" + missing + "}";
+            Assert.Equal($"Relay:Destinations:target:Password refers to the file '{OptionRules.Shorten(missing)}', which does not exist.", OnlyError(destination));
+            destination.Password = "${env:" + unsetVariable + "}";
+            Assert.Equal($"Relay:Destinations:target:Password refers to the environment variable '{unsetVariable}', which is not set (or empty).", OnlyError(destination));
+            Assert.DoesNotContain("pw-Secret1", string.Join("\n", Validate(destination)), StringComparison.Ordinal);
+        }
+        finally
+        {
+            TempFolder.Delete(folder);
+        }
+    }
 }
