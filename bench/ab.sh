@@ -12,6 +12,8 @@
 #   B_BIN=/tmp/before bench/ab.sh      variant B runs the silo built in that folder (e.g. an older commit:
 #                                      git worktree add /tmp/w <commit> && dotnet build /tmp/w/src/Relay.Silo -c Release -o /tmp/before)
 #   SILOS=3 (1..3)  STORAGE=postgres|sqlite  ROUNDS=3  LOAD_S=30  WARMUP=2000 (per silo)  CONCURRENCY=64
+#   RATE=1000          an open loop at that many msg/s instead of the closed loop (the sync answer's tail: each run
+#                      also reports the p50 and p99 of the answers, in ms)
 #
 # Ports as bench/run.sh (PostgreSQL 15498, sink 5299, silos 5201-5203, 12201-12203, 32201-32203): not both at once.
 # Writes nothing to the repository; its logs are under bench/results/tmp/ab (git-ignored).
@@ -19,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SILOS=${SILOS:-3}; STORAGE=${STORAGE:-postgres}; ROUNDS=${ROUNDS:-3}; LOAD_S=${LOAD_S:-30}; WARMUP=${WARMUP:-2000}
-CONCURRENCY=${CONCURRENCY:-64}; A_ENV=${A_ENV:-}; B_ENV=${B_ENV:-}; A_ARGS=${A_ARGS:-}; B_ARGS=${B_ARGS:-}
+CONCURRENCY=${CONCURRENCY:-64}; RATE=${RATE:-}; A_ENV=${A_ENV:-}; B_ENV=${B_ENV:-}; A_ARGS=${A_ARGS:-}; B_ARGS=${B_ARGS:-}
 A_BIN=${A_BIN:-}; B_BIN=${B_BIN:-}
 PG_PORT=15498; SINK_PORT=5299; HTTP_BASE=5200; SILO_BASE=12200; GATEWAY_BASE=32200
 SINK="http://127.0.0.1:$SINK_PORT"
@@ -123,9 +125,10 @@ silo_metric() { local i t=0 v; for i in $(seq 1 "$SILOS"); do
     t=$(awk -v a="$t" -v b="${v:-0}" 'BEGIN { printf "%.6f", a + b }'); done; echo "$t"; }
 urls() { local i; for i in $(seq 1 "$SILOS"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done; }
 
-# run VARIANT ENV ARGS [BIN]: one measured load; prints "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg silo-KB/msg gc-pause-%".
+# run VARIANT ENV ARGS [BIN]: one measured load; prints
+# "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg silo-KB/msg gc-pause-% p50-ms p99-ms".
 run() {
-  local variant=$1 env=$2 args=$3 bin=${4:-} prefix s0 d0 s1 d1 x0 x1 n a0 a1 g0 g1
+  local variant=$1 env=$2 args=$3 bin=${4:-} prefix s0 d0 s1 d1 x0 x1 n a0 a1 g0 g1 load p50 p99
   start_silos "$env" "$args" "${bin:-$WORK/bin/Relay.Silo}"
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink --count "$((WARMUP * SILOS))" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
@@ -135,8 +138,12 @@ run() {
   a0=$(silo_metric dotnet_gc_heap_total_allocated_bytes_total); g0=$(silo_metric dotnet_gc_pause_time_seconds_total)
   x0=$(db_xact); s0=$(silo_cpu); d0=$(db_cpu)
   # shellcheck disable=SC2046
-  "${LOADGEN[@]}" $(urls) --destination sink --concurrency "$CONCURRENCY" --duration "$LOAD_S" --progress 0 --id-prefix "$prefix" \
-    >"$WORK/logs/load-$variant.log" 2>&1 || true
+  if [ -n "$RATE" ]; then load=(--rate "$RATE" --timeout 10); else load=(--concurrency "$CONCURRENCY"); fi
+  # shellcheck disable=SC2046
+  "${LOADGEN[@]}" $(urls) --destination sink "${load[@]}" --duration "$LOAD_S" --progress 0 --id-prefix "$prefix" \
+    --json "$WORK/logs/load-$variant.json" >"$WORK/logs/load-$variant.log" 2>&1 || true
+  p50=$(jq -r '.latencyMs.p50 // "-"' "$WORK/logs/load-$variant.json" 2>/dev/null || echo -)
+  p99=$(jq -r '.latencyMs.p99 // "-"' "$WORK/logs/load-$variant.json" 2>/dev/null || echo -)
   sleep 2   # the last outcomes
   s1=$(silo_cpu); d1=$(db_cpu); x1=$(db_xact)
   a1=$(silo_metric dotnet_gc_heap_total_allocated_bytes_total); g1=$(silo_metric dotnet_gc_pause_time_seconds_total)
@@ -145,13 +152,14 @@ run() {
   awk -v v="$variant" -v n="$n" -v s="$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" \
       -v d="$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')" -v x="$((x1 - x0))" -v t="$LOAD_S" \
       -v al="$(awk -v a="$a0" -v b="$a1" 'BEGIN { print b - a }')" -v g="$(awk -v a="$g0" -v b="$g1" 'BEGIN { print b - a }')" \
-    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f %.2f %.1f %.2f\n", v, n / t, s * 1000 / n, d * 1000 / n, x / n, al / 1024 / n, g * 100 / (t + 2);
-             else printf "%s 0 - - - - -\n", v }'
+      -v p50="$p50" -v p99="$p99" \
+    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f %.2f %.1f %.2f %s %s\n", v, n / t, s * 1000 / n, d * 1000 / n, x / n, al / 1024 / n, g * 100 / (t + 2), p50, p99;
+             else printf "%s 0 - - - - - - -\n", v }'
 }
 
 say "$ROUNDS rounds of A ($A_ENV $A_ARGS ${A_BIN:-this tree}) and B ($B_ENV $B_ARGS ${B_BIN:-this tree}): $SILOS silo(s) on $STORAGE, $CONCURRENCY senders, $LOAD_S s each"
 RESULTS="$WORK/results.txt"; : >"$RESULTS"
-echo "variant  delivered/s  silo-ms/msg  db-ms/msg  db-xact/msg  silo-KB/msg  gc-pause-%"
+echo "variant  delivered/s  silo-ms/msg  db-ms/msg  db-xact/msg  silo-KB/msg  gc-pause-%  p50-ms  p99-ms"
 for round in $(seq 1 "$ROUNDS"); do
   for variant in A B; do
     # Alternate which goes first, so that a drift of the machine does not favour one.
@@ -162,11 +170,13 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for variant in A B; do
-  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg, %s db transactions/msg, %s KB allocated/msg, %s%% of the time in GC pauses\n' "$variant" \
+  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg, %s db transactions/msg, %s KB allocated/msg, %s%% of the time in GC pauses, answers p50 %s ms p99 %s ms\n' "$variant" \
     "$(awk -v v="$variant" '$1 == v { print $2 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $3 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $4 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $5 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $6 }' "$RESULTS" | median)" \
-    "$(awk -v v="$variant" '$1 == v { print $7 }' "$RESULTS" | median)"
+    "$(awk -v v="$variant" '$1 == v { print $7 }' "$RESULTS" | median)" \
+    "$(awk -v v="$variant" '$1 == v { print $8 }' "$RESULTS" | median)" \
+    "$(awk -v v="$variant" '$1 == v { print $9 }' "$RESULTS" | median)"
 done
