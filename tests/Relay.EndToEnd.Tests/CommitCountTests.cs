@@ -103,7 +103,9 @@ public sealed class CommitCountTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"delivered at the 3rd attempt: {retried} commits; at the 2nd, with its notification delivered: {notified} commits");
         // Accept + three attempts.
         Assert.Equal(4, retried);
-        // Accept + two attempts + the notification stored + outbox flag cleared + the notification's one attempt.
-        Assert.Equal(6, notified);
+        // Accept + two attempts + the notification stored + outbox flag cleared + the notification's one attempt. The last
+        // two run at the same time (the notification is woken as the origin clears its flag), and the SQLite writer
+        // commits writes that wait together in one transaction: they may share a commit, never take more.
+        Assert.InRange(notified, 5, 6);
     }
 }
