@@ -24,7 +24,7 @@ public sealed class DashboardBrowserTests(PortalFixture portal) : IClassFixture<
         await Expect(page).ToHaveTitleAsync("Orleans Dashboard");
         await page.GotoAsync("/dashboard/#/grains");
         await Expect(page.GetByText("DeliveryGrain").First).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
-        await Expect(page.GetByText("MessageGrain").First).ToBeVisibleAsync();
+        await Expect(page.GetByText("RetrySchedulerGrain").First).ToBeVisibleAsync();
         await Screenshots.CaptureAsync(page, "dashboard-grains", "dashboard-grains", fullPage: false);
 
         await page.GotoAsync("/dashboard/#/");

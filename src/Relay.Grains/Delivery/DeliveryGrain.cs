@@ -25,7 +25,7 @@ namespace Relay.Grains.Delivery;
 /// </summary>
 // Hash-based placement spreads deliveries evenly over the silos (whatever silo the caller is on), so a backlog
 // woken by the schedulers is worked by every silo in equal shares. A new message's deliveries are the exception:
-// MessageGrain gives a placement hint, and they are activated on the silo that took the request.
+// MessageFanOut gives a placement hint, and they are activated on the silo that took the request.
 [HashBasedPlacement]
 internal sealed partial class DeliveryGrain(
     [FromKeyedServices(RelayStorage.Name)] IGrainStorage storage,
@@ -60,7 +60,7 @@ internal sealed partial class DeliveryGrain(
 
     public async Task<DeliveryView> Accept(DeliveryEnvelope envelope, bool attemptNow)
     {
-        // The hint that placed this grain on the silo that took the request (MessageGrain) stops here: the grains this
+        // The hint that placed this grain on the silo that took the request (MessageFanOut) stops here: the grains this
         // delivery calls in turn (a notification, its ordering key) are placed as their own placement says.
         RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         if (Stored.Loaded && Stored.RecordExists)

@@ -26,7 +26,8 @@ public readonly record struct MessageOutcome(SendResult? Result, RelayError? Err
 /// mapping of failures to errors a caller can act on.
 /// </summary>
 public sealed partial class MessageService(IGrainFactory grains, IRelayStore store, IOptions<RelayOptions> options,
-    Catalog.CurrentTopicRoutes topics, ProtocolAdapters adapters, RelayMetrics metrics, TimeProvider time, ILogger<MessageService> logger)
+    Catalog.CurrentTopicRoutes topics, ProtocolAdapters adapters, RelayMetrics metrics, TimeProvider time, ILocalSiloDetails silo,
+    ILogger<MessageService> logger)
 {
     /// <summary>The <c>relay.front_door</c> of a send through <c>POST /messages</c>.</summary>
     public const string HttpFrontDoor = "http";
@@ -103,7 +104,11 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
         };
         return await GuardAsync(message.Id, async () =>
         {
-            var view = await grains.GetGrain<IMessageGrain>(message.Id).Send(command);
+            // A message to one destination goes straight to its delivery grain (activated on this silo); only a
+            // fan-out or an ordered send needs a message grain in front (see MessageFanOut.NeedsMessageGrain).
+            var view = MessageFanOut.NeedsMessageGrain(command)
+                ? await grains.GetGrain<IMessageGrain>(message.Id).Send(command)
+                : await MessageFanOut.AcceptAsync(grains, options.Value, silo.SiloAddress, command, RelayClock.Now(time));
             if (!view.Repeated)
             {
                 metrics.MessageAccepted(message.Topic is null ? message.Destinations[0] : null, message.Topic);
