@@ -21,7 +21,7 @@ public static class RelayGrainsExtensions
         silo.AddReminders();
         // A delivery or message grain leaves memory shortly after its last call (instead of Orleans's 15 minutes):
         // at thousands of messages a second, and with 12-hour contracts, memory holds only what is in motion.
-        // (Deactivating from within a call would reject calls queued behind it.)
+        // (A delivery delivered at its first attempt leaves at once: DeliveryGrain.LeaveWhenIdle.)
         // Orleans caches the location of every grain called (a million by default): a delivery grain is called a few
         // times, hours apart, so a smaller cache bounds memory at no cost (bench/memory.sh measured ~350 bytes an entry).
         silo.Configure<GrainDirectoryOptions>(directory => directory.CacheSize = 100_000);

@@ -9,11 +9,13 @@ public sealed class DashboardBrowserTests(PortalFixture portal) : IClassFixture<
     [Fact]
     public async Task A_signed_in_operator_opens_the_dashboard_from_the_portal_and_sees_Relays_grains()
     {
-        // Some grain activity for the dashboard to show.
+        // Some grain activity for the dashboard to show: delivered deliveries leave memory at once, a dead-lettered one stays a while.
         for (var i = 0; i < 5; i++)
         {
             await portal.SendAsync(new { id = PortalFixture.NewId("dash"), destination = "billing", payload = "{\"n\": " + i + "}" });
         }
+
+        await portal.SendAsync(new { id = PortalFixture.NewId("dash"), destination = "rejecting", payload = "{}" });
 
         await using var context = await portal.NewContextAsync();
         var page = await portal.SignInAsync(context);

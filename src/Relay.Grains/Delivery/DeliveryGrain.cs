@@ -96,7 +96,7 @@ internal sealed partial class DeliveryGrain(
             if (Stored.RecordExists)
             {
                 var repeated = Repeated(envelope);
-                MoveToItsSiloWhenIdle();
+                LeaveWhenIdle(justDelivered: false);
                 return repeated;
             }
 
@@ -122,7 +122,7 @@ internal sealed partial class DeliveryGrain(
         }
 
         await CarryOutAsync(decision with { Effects = decision.Effects & ~DeliveryEffects.Write }, Within.Call);
-        MoveToItsSiloWhenIdle();
+        LeaveWhenIdle(justDelivered: S.Status == DeliveryStatus.Delivered);
         return S.ToView();
     }
 
@@ -508,14 +508,23 @@ internal sealed partial class DeliveryGrain(
     }
 
     /// <summary>
-    /// Placed on the silo that took the request: a delivery with more to come moves, once idle, to where its hash places
-    /// it (Orleans migration; nothing moves when that is this silo). Left here, it would come back here even after
-    /// leaving memory, whenever this silo wakes it (a bulk resubmit, a scheduler): this silo's directory cache would
-    /// still name it, and a backlog would not be worked by every silo in fair shares.
+    /// Where an accepted delivery goes once its call is answered. Just delivered by this call: out of memory (nothing more
+    /// will happen to it, and a delivery kept for the usual idle lifetime is garbage the GC copies into its older
+    /// generations: at a thousand messages a second, 30,000 activations with their payloads). Sends of the same id
+    /// queued behind this call are handed by Orleans to the next activation, which answers them from the storage and
+    /// stays: it does not leave at once in turn, since Orleans forwards a call at most twice and would refuse the rest.
+    /// Not delivered: placed on the silo that took the request, a delivery with more to come moves, once idle, to where
+    /// its hash places it (Orleans migration; nothing moves when that is this silo). Left here, it would come back here
+    /// even after leaving memory, whenever this silo wakes it (a bulk resubmit, a scheduler): this silo's directory cache
+    /// would still name it, and a backlog would not be worked by every silo in fair shares.
     /// </summary>
-    private void MoveToItsSiloWhenIdle()
+    private void LeaveWhenIdle(bool justDelivered)
     {
-        if (S.Status != DeliveryStatus.Delivered && !OnItsHashSilo())
+        if (justDelivered)
+        {
+            DeactivateOnIdle();
+        }
+        else if (S.Status != DeliveryStatus.Delivered && !OnItsHashSilo())
         {
             this.MigrateOnIdle();
         }

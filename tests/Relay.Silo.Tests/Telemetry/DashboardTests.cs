@@ -28,8 +28,9 @@ public sealed class DashboardTests(KeyedSilo fixture) : IClassFixture<KeyedSilo>
     [Fact]
     public async Task The_dashboard_shows_the_silo_and_Relays_grains_at_work()
     {
-        // A message keeps its delivery grain active for a few seconds (a message to one destination has no message grain).
-        await fixture.SendAsync(KeyedSilo.ShopKey, new { destination = "accepting", payload = "x" });
+        // A delivery that is not delivered stays in memory a while (a delivered one leaves at once, and a message to one
+        // destination has no message grain): a dead-lettered one shows.
+        await fixture.SendAsync(KeyedSilo.ShopKey, new { destination = "rejecting", payload = "x" });
 
         var counters = await Eventually.Until(async () =>
             {
