@@ -27,12 +27,35 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
     /// </summary>
     private const double MaxKilobytesPerMessage = 75;
 
+    /// <summary>The bound per message sent with SOAP <c>Send</c> (issue 14, item 5): see docs/BENCHMARKS.md, "Issue 14".</summary>
+    private const double MaxKilobytesPerSoapMessage = 200;
+
     private const int WarmUp = 600;
     private const int Measured = 2_000;
     private const int Senders = 16;
 
     [Fact]
     public async Task A_message_delivered_at_its_first_attempt_allocates_within_the_budget()
+    {
+        var relay = await MeasureKilobytesPerMessageAsync("/messages", Json);
+        Assert.True(relay <= MaxKilobytesPerMessage,
+            $"Relay allocated {relay:F1} KB per delivered message; the budget is {MaxKilobytesPerMessage} KB.");
+    }
+
+    [Fact]
+    public async Task A_SOAP_Send_delivered_at_its_first_attempt_allocates_within_the_budget()
+    {
+        var relay = await MeasureKilobytesPerMessageAsync("/Messaging.svc", SoapSend);
+        Assert.True(relay <= MaxKilobytesPerSoapMessage,
+            $"Relay allocated {relay:F1} KB per message sent with SOAP Send; the budget is {MaxKilobytesPerSoapMessage} KB.");
+    }
+
+    /// <summary>
+    /// Bytes Relay allocates per message sent to <paramref name="path"/> and delivered at its first attempt, after a
+    /// warm-up: the process's allocations, less those of the same requests sent straight to the sink (what the test's
+    /// client and the sink's server cost).
+    /// </summary>
+    private async Task<double> MeasureKilobytesPerMessageAsync(string path, Func<Uri, string, HttpRequestMessage> request)
     {
         await using var sink = await Sink.StartAsync();
         await using var silo = await TestSilo.StartAsync(new SiloSettings()
@@ -42,30 +65,31 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
 
         // What the test itself costs per message (its client's request and answer, the sink's server): the same
         // requests straight to the sink, measured alike and taken off Relay's figure.
-        await SendAsync(client, new Uri(sink.Url + "/direct"), prefix + "-wd", WarmUp);
-        var harness = await MeasureAsync(() => SendAsync(client, new Uri(sink.Url + "/direct"), prefix + "-d", Measured));
+        await SendAsync(client, new Uri(sink.Url + "/direct"), request, prefix + "-wd", WarmUp);
+        var (harness, harnessCpu) = await MeasureAsync(() => SendAsync(client, new Uri(sink.Url + "/direct"), request, prefix + "-d", Measured));
 
-        await SendAsync(client, new Uri("/messages", UriKind.Relative), prefix + "-w", WarmUp);
+        await SendAsync(client, new Uri(path, UriKind.Relative), request, prefix + "-w", WarmUp);
         var delivered = sink.Count;
-        var total = await MeasureAsync(() => SendAsync(client, new Uri("/messages", UriKind.Relative), prefix + "-m", Measured));
+        var (total, totalCpu) = await MeasureAsync(() => SendAsync(client, new Uri(path, UriKind.Relative), request, prefix + "-m", Measured));
         Assert.Equal(Measured, sink.Count - delivered);
 
+        // The CPU figure is only indicative (the box is shared); the bytes are what the test holds to.
         var relay = (total - harness) / Measured / 1024;
-        output.WriteLine($"Relay allocated {relay:F1} KB per delivered message (process {total / Measured / 1024:F1} KB, the test's client and sink {harness / Measured / 1024:F1} KB).");
-        Assert.True(relay <= MaxKilobytesPerMessage,
-            $"Relay allocated {relay:F1} KB per delivered message (process {total / Measured / 1024:F1} KB, of which the test's client and "
-            + $"sink {harness / Measured / 1024:F1} KB); the budget is {MaxKilobytesPerMessage} KB.");
+        output.WriteLine($"{path}: Relay allocated {relay:F1} KB per delivered message (process {total / Measured / 1024:F1} KB, the test's client and sink "
+            + $"{harness / Measured / 1024:F1} KB); process CPU {(totalCpu - harnessCpu).TotalMilliseconds / Measured:F3} ms per message less the harness's.");
+        return relay;
     }
 
-    private static async Task<double> MeasureAsync(Func<Task> work)
+    private static async Task<(double Bytes, TimeSpan Cpu)> MeasureAsync(Func<Task> work)
     {
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         var before = GC.GetTotalAllocatedBytes(precise: true);
         await work();
-        return GC.GetTotalAllocatedBytes(precise: true) - before;
+        return (GC.GetTotalAllocatedBytes(precise: true) - before, System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu);
     }
 
     /// <summary><paramref name="count"/> messages of 100 bytes to sink, over <see cref="Senders"/> senders; each must be answered 200.</summary>
-    private static Task SendAsync(HttpClient client, Uri uri, string prefix, int count)
+    private static Task SendAsync(HttpClient client, Uri uri, Func<Uri, string, HttpRequestMessage> request, string prefix, int count)
     {
         var next = -1;
         return Task.WhenAll(Enumerable.Range(0, Senders).Select(async _ =>
@@ -73,15 +97,31 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
-                var body = Encoding.UTF8.GetBytes(
-                    $$"""{"id":"{{prefix}}-{{i}}","destination":"sink","payload":"{{new string('x', 100)}}","contentType":"text/plain"}""");
-                using var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                using var response = await client.PostAsync(uri, content);
+                using var message = request(uri, $"{prefix}-{i}");
+                using var response = await client.SendAsync(message);
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 await response.Content.ReadAsByteArrayAsync();
             }
         }));
+    }
+
+    private static HttpRequestMessage Json(Uri uri, string id)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(
+            $$"""{"id":"{{id}}","destination":"sink","payload":"{{new string('x', 100)}}","contentType":"text/plain"}"""));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
+    }
+
+    /// <summary>The same message as <see cref="Json"/>, as a stock WCF client (BasicHttpBinding) sends it.</summary>
+    private static HttpRequestMessage SoapSend(Uri uri, string id)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(
+            $"""<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Send xmlns="urn:relay:messaging:v1"><request xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><Id>{id}</Id><Destination>sink</Destination><Payload>{new string('x', 100)}</Payload><ContentType>text/plain</ContentType></request></Send></s:Body></s:Envelope>"""));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("text/xml; charset=utf-8");
+        var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
+        request.Headers.TryAddWithoutValidation("SOAPAction", "\"urn:relay:messaging:v1/IMessagingService/Send\"");
+        return request;
     }
 
     /// <summary>A destination that answers 200 with an empty body and counts what it received, allocating little.</summary>
