@@ -20,17 +20,19 @@ namespace Relay.Silo.Soap;
 /// entity could be resolved: no file is read, no outbound request is made. It is not a second line of defence but
 /// the only one: SoapCore 1.2.1.18 loads the envelope with <c>XDocument.LoadAsync</c>, which parses DTDs and expands
 /// internal entities (external ones are not fetched only because .NET's default resolver is null); the tests of
-/// HostileEnvelopeTests fail without this guard.
+/// HostileEnvelopeTests fail without this guard. A plain Send is answered here, without SoapCore
+/// (<see cref="SoapSendFastPath"/>): read by a reader with the same settings and the same depth limit as the check,
+/// in one pass; whatever that reader does not take whole is checked and handed to SoapCore as before.
 /// </remarks>
-internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOptions> options)
+internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOptions> options, SoapSendFastPath sendFastPath)
 {
     /// <summary>How deep an envelope may nest: a Send with headers needs 7 levels.</summary>
     internal const int MaxDepth = 64;
 
     private const string Soap11Envelope = "http://schemas.xmlsoap.org/soap/envelope/";
 
-    // XmlReader.Create copies what it needs of these: one instance serves every request.
-    private static readonly XmlReaderSettings InspectSettings = new()
+    // XmlReader.Create copies what it needs of these: one instance serves every request (and SoapSendFastPath's reader).
+    internal static readonly XmlReaderSettings InspectSettings = new()
     {
         DtdProcessing = DtdProcessing.Prohibit,
         XmlResolver = null,
@@ -92,6 +94,13 @@ internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOpti
         try
         {
             var envelope = new MemoryStream(array, 0, length, writable: false);
+            // The common case, read once and answered without SoapCore; anything else goes on as before.
+            if (SoapSendFastPath.MayServe(request, mediaType) && SoapSendFastPath.TryRead(envelope) is { } send)
+            {
+                await sendFastPath.AnswerAsync(http, send);
+                return;
+            }
+
             if (Inspect(envelope) is { } problem)
             {
                 await SoapFaults.WriteAsync(http, problem);
@@ -105,7 +114,7 @@ internal sealed class SoapEnvelopeGuard(RequestDelegate next, IOptions<RelayOpti
         }
         finally
         {
-            // SoapCore has read the whole envelope before it answers: nothing holds the array after this.
+            // SoapCore (or the fast path) has read the whole envelope before it answers: nothing holds the array after this.
             ArrayPool<byte>.Shared.Return(array);
         }
     }

@@ -63,7 +63,8 @@ internal sealed partial class SoapFaultProcessor(ILogger<SoapFaultProcessor> log
 
     private static string Shorten(string value) => value.Length <= 200 ? value : value[..200] + "…";
 
-    private static partial class Log
+    /// <summary>Also <see cref="SoapSendFastPath"/>'s: an error of the system is logged alike whichever path served the request.</summary>
+    internal static partial class Log
     {
         [LoggerMessage(EventId = 3101, Level = LogLevel.Error, Message = "SOAP request for action {SoapAction} failed")]
         public static partial void Failed(ILogger logger, Exception exception, string soapAction);

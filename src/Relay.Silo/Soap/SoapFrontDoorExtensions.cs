@@ -27,11 +27,15 @@ public static class SoapFrontDoorExtensions
     {
         services.AddSoapCore();
         services.AddSingleton<IMessagingService, MessagingSoapService>();
+        services.AddSingleton<SoapSendFastPath>();
         services.AddSoapMessageProcessor<SoapFaultProcessor>();
         return services;
     }
 
-    /// <summary>Serves <c>/Messaging.svc</c>: <see cref="SoapEnvelopeGuard"/>, then SoapCore.</summary>
+    /// <summary>
+    /// Serves <c>/Messaging.svc</c>: <see cref="SoapEnvelopeGuard"/>, which answers a plain Send itself
+    /// (<see cref="SoapSendFastPath"/>), then SoapCore for everything else.
+    /// </summary>
     public static IApplicationBuilder UseRelaySoapFrontDoor(this IApplicationBuilder app)
     {
         var limits = app.ApplicationServices.GetRequiredService<IOptions<RelayOptions>>().Value.Limits;
