@@ -44,6 +44,19 @@ public sealed class SendFastPathTests(FrontDoorFixture relay) : IClassFixture<Fr
     }
 
     [Fact]
+    public async Task A_stock_WCF_clients_Send_is_served_by_the_fast_path()
+    {
+        await using var client = relay.Connect();
+        var before = SoapCoreDispatches();
+
+        var result = await client.Service.SendAsync(new SendRequest { Id = "fast-wcf-1", Destination = "billing", Payload = "p", CorrelationId = "c-1" });
+
+        Assert.Equal(before, SoapCoreDispatches());
+        Assert.Equal(DeliveryStatus.Delivered, result.Status);
+        Assert.Equal("c-1", result.CorrelationId);
+    }
+
+    [Fact]
     public async Task A_Send_the_service_refuses_gets_the_fault_SoapCore_gives()
     {
         var send = Envelope("fast-fault-1", "<Destination>biling</Destination><Payload>x</Payload>");
@@ -121,12 +134,13 @@ public sealed class SendFastPathTests(FrontDoorFixture relay) : IClassFixture<Fr
 
     private async Task<(Answer Answer, bool ServedBySoapCore)> PostAsync(string envelope, string action = RawSoap.SendAction)
     {
-        var before = relay.Logs.Lines.Count(l => l.Contains(SoapCoreServed, StringComparison.Ordinal));
+        var before = SoapCoreDispatches();
         using var response = await RawSoap.PostAsync(relay.Silo.Client, RawSoap.Content(envelope), action);
         var answer = new Answer(response.StatusCode, response.Content.Headers.ContentType?.ToString(), await response.Content.ReadAsStringAsync());
-        var after = relay.Logs.Lines.Count(l => l.Contains(SoapCoreServed, StringComparison.Ordinal));
-        return (answer, after > before);
+        return (answer, SoapCoreDispatches() > before);
     }
+
+    private int SoapCoreDispatches() => relay.Logs.Lines.Count(l => l.Contains(SoapCoreServed, StringComparison.Ordinal));
 
     /// <summary>The same elements, attributes and text, whatever the prefixes and wherever the namespaces are declared.</summary>
     private static void AssertSameXml(string expected, string actual)
