@@ -38,7 +38,7 @@ internal sealed class SoapSendFastPath(MessageService messages, ILogger<SoapSend
     private const string Soap11Envelope = "http://schemas.xmlsoap.org/soap/envelope/";
 
     // What SoapCore makes per request, made once: the parameter as WCF names it (its name in the operation's namespace)
-    // and the answer as WCF's ReplyAction body names it (the operation's name + "Result"). Both are thread-safe.
+    // and the return value as WCF names it (the operation's name + "Result", inside "SendResponse"). Both are thread-safe.
     private static readonly DataContractSerializer RequestSerializer = new(typeof(SendRequest), "request", RelayNamespaces.Messaging);
     private static readonly DataContractSerializer ResultSerializer = new(typeof(SendResult), "SendResult", RelayNamespaces.Messaging);
 
