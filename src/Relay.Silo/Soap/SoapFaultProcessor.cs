@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.Serialization;
 using System.ServiceModel;
@@ -11,11 +12,16 @@ namespace Relay.Silo.Soap;
 /// <summary>
 /// Turns what goes wrong inside SoapCore's handling of a request into Relay's faults: the service's
 /// <see cref="FaultException{RelayFault}"/> as it is; a missing or unknown SOAPAction and a body that does not match
-/// the operation's contract into a <c>Client</c> fault that says so. A user's error is answered, not logged; an
-/// error of the system is logged once and answered with a <c>Server</c> fault.
+/// the operation's contract (markup where it has text included) into a <c>Client</c> fault that says so. A user's
+/// error is answered, not logged; an error of the system is logged once and answered with a <c>Server</c> fault.
 /// </summary>
 internal sealed partial class SoapFaultProcessor(ILogger<SoapFaultProcessor> logger) : ISoapMessageProcessor
 {
+    private const string MarkupInText =
+        "A member the contract types as text (an id, a destination, the payload, a header value...) holds child elements. "
+        + "Send it as text: markup escaped (&lt;b&gt;) or in a CDATA section, or the payload as PayloadBase64. "
+        + "See /Messaging.svc?wsdl. Nothing was stored.";
+
     private static readonly string Operations =
         $"Use {RelayNamespaces.Messaging}/IMessagingService/Send or {RelayNamespaces.Messaging}/IMessagingService/GetStatus (see /Messaging.svc?wsdl).";
 
@@ -47,11 +53,44 @@ internal sealed partial class SoapFaultProcessor(ILogger<SoapFaultProcessor> log
             return Answer(context, message.Version, SoapFaults.BadRequest(
                 "The body does not match the operation's contract.", $"{ex.Message} See /Messaging.svc?wsdl. Nothing was stored."));
         }
+        catch (InvalidOperationException ex) when (IsParameterMarkupRefused(ex))
+        {
+            // Markup where the contract has text (<Payload><b>x</b></Payload>): the reader refuses it while SoapCore
+            // deserializes the parameters, with an InvalidOperationException ("The ReadContentAsString method is not
+            // supported on node type Element") that DataContractSerializer does not wrap. Sent again it fails again:
+            // the caller's error. The reader's own message speaks to a programmer of the reader, so it is not passed on.
+            return Answer(context, message.Version, SoapFaults.BadRequest(
+                "The body does not match the operation's contract.", MarkupInText));
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.Failed(logger, ex, Shorten(context.Request.Headers["SOAPAction"].ToString()));
             return Answer(context, message.Version, SoapFaults.From(Messaging.MessageService.Unavailable));
         }
+    }
+
+    /// <summary>
+    /// Whether an <see cref="XmlReader"/> threw the exception while SoapCore was deserializing the operation's
+    /// parameters (<c>SoapCore.Serializer.SerializerHelper.DeserializeInputParameter</c>), that is, on the caller's
+    /// XML. Any other <see cref="InvalidOperationException"/>, from the service or from Relay's own use of a reader,
+    /// stays an error of the system.
+    /// </summary>
+    internal static bool IsParameterMarkupRefused(InvalidOperationException exception)
+    {
+        if (exception.TargetSite?.DeclaringType is not { } thrower || !typeof(XmlReader).IsAssignableFrom(thrower))
+        {
+            return false;
+        }
+
+        foreach (var frame in new StackTrace(exception, fNeedFileInfo: false).GetFrames())
+        {
+            if (frame.GetMethod() is { Name: "DeserializeInputParameter", DeclaringType.FullName: "SoapCore.Serializer.SerializerHelper" })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static Message Answer(HttpContext context, MessageVersion version, FaultException<RelayFault> fault)
