@@ -16,6 +16,12 @@ internal static class SqliteValues
 
     public static object ToDb<TEnum>(TEnum? value) where TEnum : struct, Enum => value is { } v ? v.ToString() : DBNull.Value;
 
+    /// <summary>A time as it is stored, or null.</summary>
+    public static long? Millis(DateTimeOffset? value) => value?.ToUnixTimeMilliseconds();
+
+    /// <summary>An enum value as it is stored: its name (the name's string is the runtime's own, not a new one).</summary>
+    public static string Name<TEnum>(TEnum value) where TEnum : struct, Enum => System.Enum.GetName(value) ?? value.ToString();
+
     public static DateTimeOffset Time(SqliteDataReader reader, int ordinal) =>
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 

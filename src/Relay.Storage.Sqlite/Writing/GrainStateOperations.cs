@@ -68,18 +68,17 @@ internal sealed class WriteGrainState(
     protected override long Run(WriterSession session)
     {
         var version = session.NextVersion();
-        var command = expectedVersion is null ? session.Prepared(Insert, InsertParameters) : session.Prepared(Update, UpdateParameters);
-        var p = command.Parameters;
-        p[0].Value = grainId;
-        p[1].Value = stateName;
-        p[2].Value = version;
-        p[3].Value = data;
+        var write = expectedVersion is null ? session.Statement(Insert, InsertParameters) : session.Statement(Update, UpdateParameters);
+        write.Bind(0, grainId);
+        write.Bind(1, stateName);
+        write.Bind(2, version);
+        write.Bind(3, data);
         if (expectedVersion is { } expected)
         {
-            p[4].Value = expected;
+            write.Bind(4, expected);
         }
 
-        if (command.ExecuteNonQuery() != 1)
+        if (write.Execute() != 1)
         {
             throw GrainStateConflict.Create(session, grainId, stateName, expectedVersion);
         }
@@ -92,11 +91,11 @@ internal sealed class WriteGrainState(
 
         if (content is not null)
         {
-            var write = session.Prepared(UpsertContent, ContentParameters);
-            write.Parameters[0].Value = grainId;
-            write.Parameters[1].Value = stateName;
-            write.Parameters[2].Value = content;
-            write.ExecuteNonQuery();
+            var upsert = session.Statement(UpsertContent, ContentParameters);
+            upsert.Bind(0, grainId);
+            upsert.Bind(1, stateName);
+            upsert.Bind(2, content);
+            upsert.Execute();
         }
 
         if (row is not null)
@@ -121,12 +120,11 @@ internal sealed class WriteGrainState(
     /// <summary>A new delivery's message id is held by other content (another hash, or another sender).</summary>
     private static bool IdTaken(WriterSession session, DeliveryRow row)
     {
-        var command = session.Prepared(OtherContent, OtherContentParameters);
-        var p = command.Parameters;
-        p[0].Value = row.MessageId;
-        p[1].Value = row.ContentHash;
-        p[2].Value = ToDb(row.Sender);
-        return command.ExecuteScalar() is not null;
+        var select = session.Statement(OtherContent, OtherContentParameters);
+        select.Bind(0, row.MessageId);
+        select.Bind(1, row.ContentHash);
+        select.Bind(2, row.Sender);
+        return select.Exists();
     }
 
     private static readonly string[] DeliveryParameters =
@@ -137,27 +135,26 @@ internal sealed class WriteGrainState(
 
     private static void WriteRow(WriterSession session, DeliveryRow row)
     {
-        var command = session.Prepared(UpsertDelivery, DeliveryParameters);
-        var p = command.Parameters;
-        p[0].Value = row.Destination;
-        p[1].Value = row.MessageId;
-        p[2].Value = ToDb(row.Topic);
-        p[3].Value = row.Status.ToString();
-        p[4].Value = row.Attempts;
-        p[5].Value = ToDb(row.AcceptedAt);
-        p[6].Value = ToDb(row.UpdatedAt);
-        p[7].Value = ToDb(row.DueAt);
-        p[8].Value = ToDb(row.NextAttemptAt);
-        p[9].Value = ToDb(row.CompletedAt);
-        p[10].Value = ToDb(row.LastError);
-        p[11].Value = ToDb(row.ResponseStatusCode);
-        p[12].Value = ToDb(row.ResponseHeadersJson);
-        p[13].Value = ToDb(row.ResponseBody);
-        p[14].Value = row.ContentHash;
-        p[15].Value = ToDb(row.CorrelationId);
-        p[16].Value = row.Shard;
-        p[17].Value = ToDb(row.Sender);
-        command.ExecuteNonQuery();
+        var upsert = session.Statement(UpsertDelivery, DeliveryParameters);
+        upsert.Bind(0, row.Destination);
+        upsert.Bind(1, row.MessageId);
+        upsert.Bind(2, row.Topic);
+        upsert.Bind(3, Name(row.Status));
+        upsert.Bind(4, row.Attempts);
+        upsert.Bind(5, ToDb(row.AcceptedAt));
+        upsert.Bind(6, ToDb(row.UpdatedAt));
+        upsert.Bind(7, Millis(row.DueAt));
+        upsert.Bind(8, Millis(row.NextAttemptAt));
+        upsert.Bind(9, Millis(row.CompletedAt));
+        upsert.Bind(10, row.LastError);
+        upsert.Bind(11, row.ResponseStatusCode);
+        upsert.Bind(12, row.ResponseHeadersJson);
+        upsert.Bind(13, row.ResponseBody);
+        upsert.Bind(14, row.ContentHash);
+        upsert.Bind(15, row.CorrelationId);
+        upsert.Bind(16, row.Shard);
+        upsert.Bind(17, row.Sender);
+        upsert.Execute();
     }
 
     private static readonly string[] AuditParameters =
@@ -168,23 +165,22 @@ internal sealed class WriteGrainState(
 
     private static void WriteAudit(WriterSession session, AuditEntry entry)
     {
-        var command = session.Prepared(InsertAudit, AuditParameters);
-        var p = command.Parameters;
-        p[0].Value = entry.Destination;
-        p[1].Value = entry.MessageId;
-        p[2].Value = entry.Sequence;
-        p[3].Value = entry.Kind.ToString();
-        p[4].Value = ToDb(entry.At);
-        p[5].Value = entry.Attempt;
-        p[6].Value = ToDb(entry.Silo);
-        p[7].Value = entry.DurationMs;
-        p[8].Value = ToDb(entry.Outcome);
-        p[9].Value = ToDb(entry.StatusCode);
-        p[10].Value = ToDb(entry.Error);
-        p[11].Value = ToDb(entry.ResponseBody);
-        p[12].Value = ToDb(entry.By);
-        p[13].Value = ToDb(entry.Detail);
-        command.ExecuteNonQuery();
+        var insert = session.Statement(InsertAudit, AuditParameters);
+        insert.Bind(0, entry.Destination);
+        insert.Bind(1, entry.MessageId);
+        insert.Bind(2, entry.Sequence);
+        insert.Bind(3, Name(entry.Kind));
+        insert.Bind(4, ToDb(entry.At));
+        insert.Bind(5, entry.Attempt);
+        insert.Bind(6, entry.Silo);
+        insert.Bind(7, entry.DurationMs);
+        insert.Bind(8, entry.Outcome is { } outcome ? Name(outcome) : null);
+        insert.Bind(9, entry.StatusCode);
+        insert.Bind(10, entry.Error);
+        insert.Bind(11, entry.ResponseBody);
+        insert.Bind(12, entry.By);
+        insert.Bind(13, entry.Detail);
+        insert.Execute();
     }
 }
 

@@ -13,6 +13,8 @@ internal sealed class WriterSession : IDisposable
     // Microsoft.Data.Sqlite keeps a command's statements prepared for as long as its text does not change,
     // so one command per statement text saves the parsing on every write.
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteStatement> _statements = new(StringComparer.Ordinal);
+    private readonly SqliteStatement.TextBuffer _text = new();
     private SqliteTransaction? _transaction;
     private long _persistedVersion;
 
@@ -28,6 +30,8 @@ internal sealed class WriterSession : IDisposable
 
     /// <summary>A version never used before, for an ETag.</summary>
     public long NextVersion() => ++LastVersion;
+
+    private static readonly string[] CounterParameters = ["$value"];
 
     public void Begin()
     {
@@ -50,31 +54,24 @@ internal sealed class WriterSession : IDisposable
     }
 
     /// <summary>
-    /// A prepared command for <paramref name="sql"/>, in the batch's transaction, whose parameters are made once, in the
-    /// order of <paramref name="names"/>: the caller sets each <c>Parameters[i].Value</c>. For the statements every
-    /// message runs, so that a write does not make its parameter objects again (issue 14).
+    /// The statement for <paramref name="sql"/>, prepared once and bound by position (<see cref="SqliteStatement"/>), for
+    /// the statements every message runs: a write binds its values without making a parameter, a binder or a reader
+    /// (issue 14). <paramref name="names"/> are its parameters in the order the caller numbers them.
     /// </summary>
-    public SqliteCommand Prepared(string sql, string[] names)
+    public SqliteStatement Statement(string sql, string[] names)
     {
-        if (!_commands.TryGetValue(sql, out var command))
+        if (!_statements.TryGetValue(sql, out var statement))
         {
-            command = _connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var name in names)
-            {
-                command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
-            }
-
-            _commands.Add(sql, command);
+            statement = new SqliteStatement(_connection, sql, names, _text);
+            _statements.Add(sql, statement);
         }
 
-        command.Transaction = _transaction;
-        return command;
+        return statement;
     }
 
-    public void Savepoint() => Command("SAVEPOINT item").ExecuteNonQuery();
+    public void Savepoint() => Statement("SAVEPOINT item", []).Execute();
 
-    public void ReleaseSavepoint() => Command("RELEASE item").ExecuteNonQuery();
+    public void ReleaseSavepoint() => Statement("RELEASE item", []).Execute();
 
     public void RollbackToSavepoint()
     {
@@ -86,9 +83,9 @@ internal sealed class WriterSession : IDisposable
     {
         if (LastVersion != _persistedVersion)
         {
-            var command = Command("UPDATE counters SET value = $value WHERE name = 'etag'");
-            command.Parameters.AddWithValue("$value", LastVersion);
-            command.ExecuteNonQuery();
+            var counter = Statement("UPDATE counters SET value = $value WHERE name = 'etag'", CounterParameters);
+            counter.Bind(0, LastVersion);
+            counter.Execute();
         }
 
         _transaction!.Commit();
@@ -133,5 +130,11 @@ internal sealed class WriterSession : IDisposable
         }
 
         _commands.Clear();
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+
+        _statements.Clear();
     }
 }
