@@ -6,6 +6,7 @@ using Orleans;
 using Orleans.Hosting;
 using Orleans.Providers;
 using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using Relay.Core.Catalog;
@@ -51,12 +52,11 @@ public static class SqliteStorageExtensions
         services.AddReminders();
         services.AddSingleton<IReminderTable, SqliteReminderTable>();
 
-        // Orleans's own binary form (compact, fast, and exact for [GenerateSerializer] types), a delivery's content
-        // apart from its state (DeliveryStateSerializer).
-        services.TryAddSingleton<OrleansGrainStorageSerializer>();
+        // Orleans's own binary form (compact, fast, and exact for [GenerateSerializer] types), each state in an array of
+        // its size (OrleansBinaryStateSerializer), a delivery's content apart from its state (DeliveryStateSerializer).
         services.TryAddKeyedSingleton<IGrainStorageSerializer>(
             StorageName,
-            (sp, _) => new DeliveryStateSerializer(sp.GetRequiredService<OrleansGrainStorageSerializer>()));
+            (sp, _) => new DeliveryStateSerializer(new OrleansBinaryStateSerializer(sp.GetRequiredService<Serializer>())));
         services.AddGrainStorage(StorageName, (sp, name) => new SqliteGrainStorage(
             name,
             sp.GetRequiredService<SqliteDatabase>(),

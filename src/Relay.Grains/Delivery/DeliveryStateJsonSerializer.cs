@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Orleans.Storage;
@@ -50,13 +51,23 @@ public sealed class DeliveryStateSerializer(IGrainStorageSerializer inner) : IGr
     {
         if (state is not DeliveryState delivery)
         {
-            return new StateParts(inner.Serialize(state).ToArray(), Content: null);
+            return new StateParts(Bytes(inner.Serialize(state)), Content: null);
         }
 
-        var data = inner.Serialize(delivery.WithoutContent()).ToArray();
-        var content = delivery.ContentUnsaved ? inner.Serialize(delivery.Content()).ToArray() : null;
+        var data = Bytes(inner.Serialize(delivery.WithoutContent()));
+        var content = delivery.ContentUnsaved ? Bytes(inner.Serialize(delivery.Content())) : null;
         return new StateParts(data, content);
     }
+
+    /// <summary>
+    /// The array <paramref name="data"/> wraps, when it wraps a whole one (as the serializers of both backends make a new
+    /// array per state: <see cref="OrleansBinaryStateSerializer"/>, <see cref="DeliveryStateJsonSerializer"/>), else a copy
+    /// of its bytes: <see cref="BinaryData.ToArray"/> copies even a whole array.
+    /// </summary>
+    private static byte[] Bytes(BinaryData data) =>
+        MemoryMarshal.TryGetArray(data.ToMemory(), out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : data.ToArray();
 
     public T? Deserialize<T>(byte[] data, byte[]? content)
     {

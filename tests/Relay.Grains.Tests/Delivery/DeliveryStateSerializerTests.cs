@@ -35,7 +35,7 @@ public sealed class DeliveryStateSerializerTests : IDisposable
     public static TheoryData<string> Forms() => new() { "binary", "json" };
 
     private DeliveryStateSerializer Serializer(string form) =>
-        new(form == "json" ? new DeliveryStateJsonSerializer(_binary) : _binary);
+        new(form == "json" ? new DeliveryStateJsonSerializer(_binary) : new OrleansBinaryStateSerializer(_services.GetRequiredService<Serializer>()));
 
     private static DeliveryState NewState() => new()
     {
@@ -105,6 +105,19 @@ public sealed class DeliveryStateSerializerTests : IDisposable
         Assert.Equal("acme", read.Headers["X-Tenant"]);
         Assert.True(read.ContentUnsaved);
         Assert.NotNull(serializer.SerializeParts(read).Content);
+    }
+
+    [Fact]
+    public void SQLite_stores_a_state_in_the_bytes_Orleans_s_own_storage_serializer_writes()
+    {
+        // States stored by OrleansGrainStorageSerializer before must read back, and the two must keep agreeing.
+        var exact = new OrleansBinaryStateSerializer(_services.GetRequiredService<Serializer>());
+        var state = NewState();
+        var content = new DeliveryStateContent { Payload = [1, 2, 3], ContentType = "text/plain" };
+
+        Assert.Equal(_binary.Serialize(state).ToArray(), exact.Serialize(state).ToArray());
+        Assert.Equal(_binary.Serialize(content).ToArray(), exact.Serialize(content).ToArray());
+        Assert.Equal("order-17", exact.Deserialize<DeliveryState>(_binary.Serialize(state))!.MessageId);
     }
 
     [Fact]
