@@ -116,14 +116,25 @@ public sealed class DeliveryState : IDeliveryProjection
     [field: NonSerialized]
     public bool ContentUnsaved { get; set; }
 
-    /// <summary>This state without its content: what a write stores every time.</summary>
-    internal DeliveryState WithoutContent()
+    /// <summary>
+    /// What <paramref name="serialize"/> makes of this state without its content: what a write stores every time. The
+    /// content is set aside for the call and put back after it, rather than the state copied on every write (issue 14):
+    /// the state is its grain's, which serializes it within its turn, so nothing else sees it meanwhile.
+    /// </summary>
+    internal TResult WithoutContent<TArg, TResult>(Func<DeliveryState, TArg, TResult> serialize, TArg arg)
     {
-        var copy = (DeliveryState)MemberwiseClone();
-        copy._payload = [];
-        copy._contentType = "";
-        copy._headers = NoHeaders;
-        return copy;
+        var (payload, contentType, headers) = (_payload, _contentType, _headers);
+        _payload = [];
+        _contentType = "";
+        _headers = NoHeaders;
+        try
+        {
+            return serialize(this, arg);
+        }
+        finally
+        {
+            (_payload, _contentType, _headers) = (payload, contentType, headers);
+        }
     }
 
     /// <summary>The content, stored apart (written when <see cref="ContentUnsaved"/>).</summary>

@@ -54,8 +54,8 @@ public sealed class DeliveryStateSerializer(IGrainStorageSerializer inner) : IGr
             return new StateParts(Bytes(inner.Serialize(state)), Content: null);
         }
 
-        var data = Bytes(inner.Serialize(delivery.WithoutContent()));
         var content = delivery.ContentUnsaved ? Bytes(inner.Serialize(delivery.Content())) : null;
+        var data = delivery.WithoutContent(static (rest, serializer) => Bytes(serializer.Serialize(rest)), inner);
         return new StateParts(data, content);
     }
 

@@ -107,6 +107,25 @@ public sealed class DeliveryStateSerializerTests : IDisposable
         Assert.NotNull(serializer.SerializeParts(read).Content);
     }
 
+    [Theory]
+    [MemberData(nameof(Forms))]
+    public void Serializing_a_state_leaves_its_content_in_place(string form)
+    {
+        var serializer = Serializer(form);
+        var state = NewState();
+        var headers = state.Headers;
+
+        var first = serializer.SerializeParts(state);
+        state.ContentUnsaved = true;
+        var again = serializer.SerializeParts(state);
+
+        Assert.Equal(NewState().Payload, state.Payload);
+        Assert.Equal("application/json", state.ContentType);
+        Assert.Same(headers, state.Headers);
+        Assert.Equal(first.Data, again.Data);
+        Assert.Equal(first.Content, again.Content);
+    }
+
     [Fact]
     public void SQLite_stores_a_state_in_the_bytes_Orleans_s_own_storage_serializer_writes()
     {
