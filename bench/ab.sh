@@ -11,7 +11,8 @@
 #   A_ARGS="" B_ARGS="--Relay:Scheduler:Shards=4" bench/ab.sh   extra silo arguments per variant
 #   B_BIN=/tmp/before bench/ab.sh      variant B runs the silo built in that folder (e.g. an older commit:
 #                                      git worktree add /tmp/w <commit> && dotnet build /tmp/w/src/Relay.Silo -c Release -o /tmp/before)
-#   SILOS=3 (1..3)  STORAGE=postgres|sqlite  ROUNDS=3  LOAD_S=30  WARMUP=2000 (per silo)  CONCURRENCY=64
+#   SILOS=3 (1..3)  STORAGE=postgres|sqlite  ROUNDS=3  LOAD_S=30  WARMUP=2000 (per silo, then until the JIT is quiet)
+#   CONCURRENCY=64
 #   RATE=1000          an open loop at that many msg/s instead of the closed loop (the sync answer's tail: each run
 #                      also reports the p50 and p99 of the answers, in ms)
 #
@@ -133,6 +134,12 @@ run() {
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink --count "$((WARMUP * SILOS))" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
     >/dev/null 2>&1 || true
+  # Then 5 s rounds until the silos' JIT is quiet (bench/lib.sh, until_jit_quiet; at most 90 s).
+  local silo_urls=() i
+  for i in $(seq 1 "$SILOS"); do silo_urls+=("http://127.0.0.1:$((HTTP_BASE + i))"); done
+  # shellcheck disable=SC2046
+  say "$variant warm: $(until_jit_quiet 18 "${silo_urls[@]}" -- "${LOADGEN[@]}" $(urls) --destination sink --duration 5 \
+    --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM") round(s) of 5 s until the JIT was quiet"
   prefix="ab-$variant-$RANDOM$RANDOM"
   curl -fs -X POST "$SINK/reset?prefix=$prefix-" >/dev/null
   a0=$(silo_metric dotnet_gc_heap_total_allocated_bytes_total); g0=$(silo_metric dotnet_gc_pause_time_seconds_total)

@@ -30,10 +30,10 @@ done
 
 # ---- the sizes of each scenario (seconds, messages) -------------------------------------------------------------
 if [ "$MODE" = quick ]; then
-  WARMUP=300; LOAD_S=6; SOAP_S=4; LAT_S=5; CRASH_S=14; CRASH_KILL_AT=5; OUTAGE_N=3000; OUTAGE_FILL_MAX=120
+  WARMUP=300; JIT_ROUNDS=2; LOAD_S=6; SOAP_S=4; LAT_S=5; CRASH_S=14; CRASH_KILL_AT=5; OUTAGE_N=3000; OUTAGE_FILL_MAX=120
   PGBENCH_S=4; HANGFIRE_S=6
 else
-  WARMUP=2000; LOAD_S=45; SOAP_S=20; LAT_S=60; CRASH_S=40; CRASH_KILL_AT=15; OUTAGE_N=50000; OUTAGE_FILL_MAX=420
+  WARMUP=2000; JIT_ROUNDS=18; LOAD_S=45; SOAP_S=20; LAT_S=60; CRASH_S=40; CRASH_KILL_AT=15; OUTAGE_N=50000; OUTAGE_FILL_MAX=420
   PGBENCH_S=15; HANGFIRE_S=45
 fi
 CONCURRENCY=${CONCURRENCY:-64}
@@ -246,12 +246,18 @@ urls() {
   for i in $(seq 1 "$1"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done
 }
 warm_up() {   # warm_up N_SILOS|proxy DESTINATION [LOADGEN-ARGS...]: JIT, connection pools, grain directory
-  # WARMUP messages per silo: each silo's JIT tiers up on as many messages as a lone silo's does (with the same total
-  # spread over 3 silos, 3-silo runs measured tiering still under way: 33% less silo CPU with tiering off).
-  local n=$1 destination=$2; shift 2
+  # WARMUP messages per silo, then 5 s rounds of the same load until the silos' JIT is quiet (until_jit_quiet in
+  # bench/lib.sh; at most 90 s): a count alone left 3-silo runs measuring tiering still under way.
+  local n=$1 destination=$2 rounds i urls=(); shift 2
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls "$n") --destination "$destination" --count "$((WARMUP * ${n/proxy/1}))" --concurrency "$CONCURRENCY" --progress 0 \
     --id-prefix "warm-$RANDOM" "$@" >/dev/null 2>"$WORK/logs/warmup.log" || true
+  [ "$n" = proxy ] && return 0
+  for i in $(seq 1 "$n"); do urls+=("http://127.0.0.1:$((HTTP_BASE + i))"); done
+  # shellcheck disable=SC2046
+  rounds=$(until_jit_quiet "$JIT_ROUNDS" "${urls[@]}" -- "${LOADGEN[@]}" $(urls "$n") --destination "$destination" --duration 5 \
+    --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" "$@")
+  say "   warm: $((WARMUP * n)) messages, then $rounds round(s) of 5 s until the JIT was quiet"
 }
 
 # measure NAME N_SILOS LOADGEN-ARGS...: a load against the sink; writes raw/NAME.loadgen.json and raw/NAME.sink.json
