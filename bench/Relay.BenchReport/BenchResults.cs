@@ -19,6 +19,7 @@ internal sealed class BenchResults(JsonObject root)
 
     public static readonly (string Key, string Title)[] Latency =
     [
+        ("latency_floor", "3. floor: storage-less forwarding proxy"),
         ("latency_embedded", "3. embedded, 1 silo"),
         ("latency_cluster3", "3. PostgreSQL, 3 silos"),
     ];

@@ -98,6 +98,7 @@ internal static class Charts
         "pg1" => "PG 1 silo",
         "pg3" => "PG 3 silos",
         "hangfire" => "Hangfire",
+        "latency_floor" => "floor (proxy)",
         "latency_embedded" => "embedded",
         "latency_cluster3" => "PG 3 silos",
         _ => key,

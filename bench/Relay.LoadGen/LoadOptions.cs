@@ -24,6 +24,11 @@ internal sealed class LoadOptions
           --timeout D             bound of one request (default 30 s)
           --json FILE             also write the summary as JSON to FILE
           --acked FILE            write the id of every acknowledged message (answer 200 or 202), one a line
+          --latency-skip D        leave the answers to messages due in the first D of the run (seconds, or hh:mm:ss) out of
+                                  the latency percentiles: a fresh generator compiles its own code and opens its
+                                  connections then (default 0); they are still sent and counted
+          --latency-log FILE      write every answer as "<ms from the start to its slot> <latency ms> <HTTP status>",
+                                  one a line, in the order answered: where in time the slow answers are
           --soap                  send over the SOAP 1.1 front door (POST /Messaging.svc) instead of POST /messages
           --progress D            progress line interval on stderr (default 5 s; 0: none)
 
@@ -52,6 +57,10 @@ internal sealed class LoadOptions
     public TimeSpan Progress { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>File for the ids of acknowledged messages (the benchmark's loss check); null: not written.</summary>
     public string? AckedFile { get; init; }
+    /// <summary>File for every answer's slot and latency (when in the run the slow answers were); null: not written.</summary>
+    public string? LatencyLogFile { get; init; }
+    /// <summary>Answers to messages due this early in the run are left out of the latency percentiles (the generator's own warm-up).</summary>
+    public TimeSpan LatencySkip { get; init; }
     /// <summary>Send through <c>/Messaging.svc</c> (SOAP 1.1) instead of <c>POST /messages</c>.</summary>
     public bool Soap { get; init; }
 
@@ -162,6 +171,8 @@ internal sealed class LoadOptions
             Timeout = Single("timeout") is { } t ? ParseDuration("timeout", t) : TimeSpan.FromSeconds(30),
             JsonFile = Single("json"),
             AckedFile = Single("acked"),
+            LatencyLogFile = Single("latency-log"),
+            LatencySkip = Single("latency-skip") is { } skip ? ParseDuration("latency-skip", skip, allowZero: true) : TimeSpan.Zero,
             Soap = Single("soap") is not null,
             Progress = Single("progress") is { } pr ? ParseDuration("progress", pr, allowZero: true) : TimeSpan.FromSeconds(5),
         };

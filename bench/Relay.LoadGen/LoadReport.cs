@@ -28,6 +28,7 @@ internal sealed record LoadReport(
     double ElapsedSeconds,
     double AnswersPerSecond,
     LatencySummary LatencyMs,
+    double LatencySkipSeconds,
     IReadOnlyDictionary<string, long> ByHttpStatus,
     IReadOnlyDictionary<string, long> ByMessageStatus)
 {
@@ -61,6 +62,7 @@ internal sealed record LoadReport(
             Math.Round(elapsed.TotalSeconds, 3),
             elapsed > TimeSpan.Zero ? Math.Round(results.Answered / elapsed.TotalSeconds, 1) : 0,
             latency,
+            options.LatencySkip.TotalSeconds,
             results.ByHttpStatus,
             results.ByMessageStatus);
     }
@@ -75,7 +77,7 @@ internal sealed record LoadReport(
         text.AppendLine(inv, $"Relay load: {Sent} messages to '{Destination}' over {Urls.Count} silo(s), {loop}, payload {PayloadBytes} B, ids {IdPrefix}-*");
         text.AppendLine(inv, $"  elapsed      {ElapsedSeconds:F1} s, {AnswersPerSecond:F1} answers/s");
         var l = LatencyMs;
-        text.AppendLine(inv, $"  latency ms   p50 {l.P50:F2}  p90 {l.P90:F2}  p99 {l.P99:F2}  p99.9 {l.P999:F2}  max {l.Max:F2}  mean {l.Mean:F2}  (n={l.Count})");
+        text.AppendLine(inv, $"  latency ms   p50 {l.P50:F2}  p90 {l.P90:F2}  p99 {l.P99:F2}  p99.9 {l.P999:F2}  max {l.Max:F2}  mean {l.Mean:F2}  (n={l.Count}{(LatencySkipSeconds > 0 ? $", the first {LatencySkipSeconds:0.###} s left out" : "")})");
         text.AppendLine(inv, $"  HTTP         {Counts(ByHttpStatus)}");
         text.Append(inv, $"  message      {Counts(ByMessageStatus)}");
         return text.ToString();

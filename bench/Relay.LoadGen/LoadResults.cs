@@ -28,11 +28,17 @@ internal sealed class LoadResults
 
     public void RecordSent() => Interlocked.Increment(ref _sent);
 
-    /// <summary>An HTTP answer, whatever its status; <paramref name="messageStatus"/> when its body carried one.</summary>
-    public void RecordAnswer(TimeSpan latency, int httpStatus, string? messageStatus)
+    /// <summary>
+    /// An HTTP answer, whatever its status; <paramref name="messageStatus"/> when its body carried one. Its latency goes
+    /// into the percentiles unless <paramref name="inPercentiles"/> is false (a message of the generator's warm-up).
+    /// </summary>
+    public void RecordAnswer(TimeSpan latency, int httpStatus, string? messageStatus, bool inPercentiles = true)
     {
-        var micros = Math.Clamp((long)latency.TotalMicroseconds, 1, HighestMicros);
-        _latencyMicros.RecordValue(micros);
+        if (inPercentiles)
+        {
+            _latencyMicros.RecordValue(Math.Clamp((long)latency.TotalMicroseconds, 1, HighestMicros));
+        }
+
         Interlocked.Increment(ref _answered);
         _byHttpStatus.AddOrUpdate(httpStatus.ToString(CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
         if (messageStatus is not null)

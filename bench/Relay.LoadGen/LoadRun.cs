@@ -24,6 +24,7 @@ internal sealed class LoadRun : IDisposable
     private readonly LoadResults _results = new();
     private readonly HttpClient _http;
     private readonly ConcurrentQueue<string> _acked = new();
+    private readonly ConcurrentQueue<(double SlotMs, double LatencyMs, int Status)> _latencies = new();
     private long _started;
     private long _finished;
 
@@ -49,6 +50,9 @@ internal sealed class LoadRun : IDisposable
     /// <summary>Ids of the messages answered 200 or 202 (recorded only with <c>--acked</c>).</summary>
     public IReadOnlyCollection<string> Acked => _acked;
 
+    /// <summary>Every answer's slot (ms from the start) and latency (recorded only with <c>--latency-log</c>).</summary>
+    public IReadOnlyCollection<(double SlotMs, double LatencyMs, int Status)> Latencies => _latencies;
+
     /// <summary>From the first send to the last answer (or to now, while running).</summary>
     public TimeSpan Elapsed
     {
@@ -60,7 +64,7 @@ internal sealed class LoadRun : IDisposable
     }
 
     /// <summary>Runs to the end (or until <paramref name="stop"/>; requests under way are still awaited).</summary>
-    public static async Task<(LoadResults Results, TimeSpan Elapsed, IReadOnlyCollection<string> Acked)> RunAsync(LoadOptions options, TextWriter progress, CancellationToken stop)
+    public static async Task<(LoadResults Results, TimeSpan Elapsed, IReadOnlyCollection<string> Acked, IReadOnlyCollection<(double SlotMs, double LatencyMs, int Status)> Latencies)> RunAsync(LoadOptions options, TextWriter progress, CancellationToken stop)
     {
         using var run = new LoadRun(options);
         using var quiet = new CancellationTokenSource();
@@ -78,7 +82,7 @@ internal sealed class LoadRun : IDisposable
         Interlocked.Exchange(ref run._finished, Stopwatch.GetTimestamp());
         await quiet.CancelAsync();
         await reporter;
-        return (run._results, run.Elapsed, run._acked);
+        return (run._results, run.Elapsed, run._acked, run._latencies);
     }
 
     private async Task ClosedLoopAsync(CancellationToken stop)
@@ -178,7 +182,13 @@ internal sealed class LoadRun : IDisposable
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, CancellationToken.None);
             var answer = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
             var latency = Stopwatch.GetElapsedTime(intended);
-            _results.RecordAnswer(latency, (int)response.StatusCode, response.IsSuccessStatusCode ? (_options.Soap ? SoapStatus(answer) : MessageStatus(answer)) : null);
+            var slot = Stopwatch.GetElapsedTime(_started, intended);
+            _results.RecordAnswer(latency, (int)response.StatusCode, response.IsSuccessStatusCode ? (_options.Soap ? SoapStatus(answer) : MessageStatus(answer)) : null,
+                inPercentiles: slot >= _options.LatencySkip);
+            if (_options.LatencyLogFile is not null)
+            {
+                _latencies.Enqueue((slot.TotalMilliseconds, latency.TotalMilliseconds, (int)response.StatusCode));
+            }
             if (_options.AckedFile is not null && (int)response.StatusCode is 200 or 202)
             {
                 _acked.Enqueue(id);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Relay.LoadGen;
 
 // relay-loadgen: a load generator for Relay's JSON API (see LoadOptions.Usage, or run with --help).
@@ -22,7 +23,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var startedAt = TimeProvider.System.GetUtcNow();
-var (results, elapsed, acked) = await LoadRun.RunAsync(options, Console.Error, stop.Token);
+var (results, elapsed, acked, latencies) = await LoadRun.RunAsync(options, Console.Error, stop.Token);
 var report = LoadReport.From(options, startedAt, results, elapsed);
 Console.WriteLine(report.ToText());
 if (options.JsonFile is { } file)
@@ -39,6 +40,12 @@ if (options.JsonFile is { } file)
 if (options.AckedFile is { } ackedFile)
 {
     await File.WriteAllLinesAsync(ackedFile, acked);
+}
+
+if (options.LatencyLogFile is { } latencyLog)
+{
+    await File.WriteAllLinesAsync(latencyLog, latencies.Select(l =>
+        string.Create(CultureInfo.InvariantCulture, $"{l.SlotMs:F3} {l.LatencyMs:F3} {l.Status}")));
 }
 
 return results.Answered > 0 ? 0 : 1;

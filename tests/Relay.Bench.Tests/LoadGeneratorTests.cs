@@ -26,10 +26,12 @@ public sealed class LoadGeneratorTests : SiloFixture
     {
         var json = Path.Combine(_folder, "load.json");
         var acked = Path.Combine(_folder, "acked.txt");
+        var latencies = Path.Combine(_folder, "latencies.txt");
         var args = new List<string>
         {
             "--url", Silo.Client.BaseAddress!.ToString(), "--destination", "sink", "--count", "12", "--concurrency", "3",
             "--id-prefix", soap ? "smoke-soap" : "smoke-json", "--progress", "0", "--json", json, "--acked", acked,
+            "--latency-log", latencies,
         };
         if (soap)
         {
@@ -49,6 +51,17 @@ public sealed class LoadGeneratorTests : SiloFixture
         Assert.True((double)report["latencyMs"]!["p99"]! > 0);
         var ids = (await File.ReadAllLinesAsync(acked)).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(Enumerable.Range(0, 12).Select(i => $"{(soap ? "smoke-soap" : "smoke-json")}-{i}").Order(StringComparer.Ordinal), ids);
+
+        // One line per answer: its slot (ms from the start), its latency (ms), its HTTP status.
+        var answers = (await File.ReadAllLinesAsync(latencies)).Select(line => line.Split(' ')).ToArray();
+        Assert.Equal(12, answers.Length);
+        Assert.All(answers, a =>
+        {
+            Assert.Equal(3, a.Length);
+            Assert.InRange(double.Parse(a[0], System.Globalization.CultureInfo.InvariantCulture), 0, 60_000);
+            Assert.InRange(double.Parse(a[1], System.Globalization.CultureInfo.InvariantCulture), 0.001, 60_000);
+            Assert.Equal("200", a[2]);
+        });
 
         // Each payload starts with its id and the send time (Unix µs): the sink's end-to-end clock.
         var received = Destination.ReceivedAt("/sink");
