@@ -4,8 +4,9 @@
 # (or the embedded SQLite), under the same closed-loop load; each run reports delivered msg/s, the milliseconds of
 # silo and PostgreSQL CPU per delivered message, PostgreSQL's committed transactions per delivered message
 # (xact_commit, reads included), the kilobytes the silos allocated per delivered message and the share of the load's
-# time they spent paused in GC (both from the runtime's counters on /metrics); the medians of each variant are
-# printed last.
+# time they spent paused in GC (both from the runtime's counters on /metrics), and the silos' thread switches per
+# delivered message (voluntary and not, summed over their live threads from /proc: every hop of a message from one
+# thread to another is one); the medians of each variant are printed last.
 #
 #   A_ENV="" B_ENV="DOTNET_TieredPGO=0" bench/ab.sh            environment of the silos per variant
 #   A_ARGS="" B_ARGS="--Relay:Scheduler:Shards=4" bench/ab.sh   extra silo arguments per variant
@@ -14,7 +15,7 @@
 #   SILOS=3 (1..3)  STORAGE=postgres|sqlite  ROUNDS=3  LOAD_S=30  WARMUP=2000 (per silo, then until the JIT is quiet)
 #   CONCURRENCY=64
 #   RATE=1000          an open loop at that many msg/s instead of the closed loop (the sync answer's tail: each run
-#                      also reports the p50 and p99 of the answers, in ms)
+#                      also reports the p50 and p99 of the answers, in ms, leaving out those of its first 5 s)
 #
 # Ports as bench/run.sh (PostgreSQL 15498, sink 5299, silos 5201-5203, 12201-12203, 32201-32203): not both at once.
 # Writes nothing to the repository; its logs are under bench/results/tmp/ab (git-ignored).
@@ -116,6 +117,9 @@ stop_silos() {
   for pid in "${SILO_PIDS[@]}"; do { wait "$pid"; } 2>/dev/null || true; done
   SILO_PIDS=()
 }
+# Context switches of the silos' live threads so far (a thread that ended takes its count with it).
+silo_switches() { local pid t=0 v; for pid in "${SILO_PIDS[@]}"; do
+    v=$(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'); t=$((t + v)); done; echo "$t"; }
 silo_cpu() { local pid t=0; for pid in "${SILO_PIDS[@]}"; do t=$(awk -v a="$t" -v b="$(cpu_seconds "$pid")" 'BEGIN { printf "%.2f", a + b }'); done; echo "$t"; }
 db_cpu() { if [ -n "$PGDIR" ]; then pg_cpu_seconds; else echo 0; fi; }
 # Committed transactions of the relay database (the statistics land about once a second).
@@ -127,9 +131,9 @@ silo_metric() { local i t=0 v; for i in $(seq 1 "$SILOS"); do
 urls() { local i; for i in $(seq 1 "$SILOS"); do printf -- '--url http://127.0.0.1:%s ' $((HTTP_BASE + i)); done; }
 
 # run VARIANT ENV ARGS [BIN]: one measured load; prints
-# "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg silo-KB/msg gc-pause-% p50-ms p99-ms".
+# "VARIANT msg/s silo-ms/msg db-ms/msg db-xact/msg silo-KB/msg gc-pause-% p50-ms p99-ms switches/msg".
 run() {
-  local variant=$1 env=$2 args=$3 bin=${4:-} prefix s0 d0 s1 d1 x0 x1 n a0 a1 g0 g1 load p50 p99
+  local variant=$1 env=$2 args=$3 bin=${4:-} prefix s0 d0 s1 d1 x0 x1 n a0 a1 g0 g1 load p50 p99 c0 c1
   start_silos "$env" "$args" "${bin:-$WORK/bin/Relay.Silo}"
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink --count "$((WARMUP * SILOS))" --concurrency "$CONCURRENCY" --progress 0 --id-prefix "warm-$RANDOM" \
@@ -143,30 +147,32 @@ run() {
   prefix="ab-$variant-$RANDOM$RANDOM"
   curl -fs -X POST "$SINK/reset?prefix=$prefix-" >/dev/null
   a0=$(silo_metric dotnet_gc_heap_total_allocated_bytes_total); g0=$(silo_metric dotnet_gc_pause_time_seconds_total)
-  x0=$(db_xact); s0=$(silo_cpu); d0=$(db_cpu)
+  x0=$(db_xact); s0=$(silo_cpu); d0=$(db_cpu); c0=$(silo_switches)
   # shellcheck disable=SC2046
-  if [ -n "$RATE" ]; then load=(--rate "$RATE" --timeout 10); else load=(--concurrency "$CONCURRENCY"); fi
+  # The open loop's percentiles leave out the answers of its first 5 s: the generator is a fresh process, and its own
+  # JIT and the burst of connections it opens then put up to 200 ms into 3-4% of the answers (measured: 2026-12-07).
+  if [ -n "$RATE" ]; then load=(--rate "$RATE" --timeout 10 --latency-skip 5); else load=(--concurrency "$CONCURRENCY"); fi
   # shellcheck disable=SC2046
   "${LOADGEN[@]}" $(urls) --destination sink "${load[@]}" --duration "$LOAD_S" --progress 0 --id-prefix "$prefix" \
-    --json "$WORK/logs/load-$variant.json" >"$WORK/logs/load-$variant.log" 2>&1 || true
+    --json "$WORK/logs/load-$variant.json" --latency-log "$WORK/logs/latency-$variant-$prefix.txt" >"$WORK/logs/load-$variant.log" 2>&1 || true
   p50=$(jq -r '.latencyMs.p50 // "-"' "$WORK/logs/load-$variant.json" 2>/dev/null || echo -)
   p99=$(jq -r '.latencyMs.p99 // "-"' "$WORK/logs/load-$variant.json" 2>/dev/null || echo -)
   sleep 2   # the last outcomes
-  s1=$(silo_cpu); d1=$(db_cpu); x1=$(db_xact)
+  s1=$(silo_cpu); d1=$(db_cpu); c1=$(silo_switches); x1=$(db_xact)
   a1=$(silo_metric dotnet_gc_heap_total_allocated_bytes_total); g1=$(silo_metric dotnet_gc_pause_time_seconds_total)
   n=$(curl -fs "$SINK/stats" | jq .unique)
   stop_silos
   awk -v v="$variant" -v n="$n" -v s="$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" \
       -v d="$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')" -v x="$((x1 - x0))" -v t="$LOAD_S" \
       -v al="$(awk -v a="$a0" -v b="$a1" 'BEGIN { print b - a }')" -v g="$(awk -v a="$g0" -v b="$g1" 'BEGIN { print b - a }')" \
-      -v p50="$p50" -v p99="$p99" \
-    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f %.2f %.1f %.2f %s %s\n", v, n / t, s * 1000 / n, d * 1000 / n, x / n, al / 1024 / n, g * 100 / (t + 2), p50, p99;
-             else printf "%s 0 - - - - - - -\n", v }'
+      -v p50="$p50" -v p99="$p99" -v cs="$((c1 - c0))" \
+    'BEGIN { if (n > 0) printf "%s %.1f %.3f %.3f %.2f %.1f %.2f %s %s %.2f\n", v, n / t, s * 1000 / n, d * 1000 / n, x / n, al / 1024 / n, g * 100 / (t + 2), p50, p99, cs / n;
+             else printf "%s 0 - - - - - - - -\n", v }'
 }
 
 say "$ROUNDS rounds of A ($A_ENV $A_ARGS ${A_BIN:-this tree}) and B ($B_ENV $B_ARGS ${B_BIN:-this tree}): $SILOS silo(s) on $STORAGE, $CONCURRENCY senders, $LOAD_S s each"
 RESULTS="$WORK/results.txt"; : >"$RESULTS"
-echo "variant  delivered/s  silo-ms/msg  db-ms/msg  db-xact/msg  silo-KB/msg  gc-pause-%  p50-ms  p99-ms"
+echo "variant  delivered/s  silo-ms/msg  db-ms/msg  db-xact/msg  silo-KB/msg  gc-pause-%  p50-ms  p99-ms  switches/msg"
 for round in $(seq 1 "$ROUNDS"); do
   for variant in A B; do
     # Alternate which goes first, so that a drift of the machine does not favour one.
@@ -177,7 +183,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for variant in A B; do
-  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg, %s db transactions/msg, %s KB allocated/msg, %s%% of the time in GC pauses, answers p50 %s ms p99 %s ms\n' "$variant" \
+  printf 'median %s: %s msg/s, silo %s ms/msg, db %s ms/msg, %s db transactions/msg, %s KB allocated/msg, %s%% of the time in GC pauses, answers p50 %s ms p99 %s ms, %s thread switches/msg\n' "$variant" \
     "$(awk -v v="$variant" '$1 == v { print $2 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $3 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $4 }' "$RESULTS" | median)" \
@@ -185,5 +191,6 @@ for variant in A B; do
     "$(awk -v v="$variant" '$1 == v { print $6 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $7 }' "$RESULTS" | median)" \
     "$(awk -v v="$variant" '$1 == v { print $8 }' "$RESULTS" | median)" \
-    "$(awk -v v="$variant" '$1 == v { print $9 }' "$RESULTS" | median)"
+    "$(awk -v v="$variant" '$1 == v { print $9 }' "$RESULTS" | median)" \
+    "$(awk -v v="$variant" '$1 == v { print $10 }' "$RESULTS" | median)"
 done

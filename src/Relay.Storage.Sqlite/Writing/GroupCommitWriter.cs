@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -13,14 +12,19 @@ namespace Relay.Storage.Sqlite.Writing;
 /// <remarks>
 /// The loop runs on a thread of its own: a commit blocks in <c>fsync</c>, and on a pool thread that block stalled the
 /// requests queued behind it on a 2-core machine (issue 14's tail). WAL checkpoints are not run on this thread either
-/// (<see cref="WalCheckpointer"/>): after each commit the writer only signals that the log grew.
+/// (<see cref="WalCheckpointer"/>): after each commit the writer only signals that the log grew. The queue is a list
+/// under a lock: a write queued while the writer sleeps wakes the writer's thread itself (<see cref="Monitor.Pulse"/>),
+/// and one queued while it commits wakes nothing. (A channel woke the writer through a thread-pool work item, one more
+/// thread switch per commit.)
 /// </remarks>
 internal sealed partial class GroupCommitWriter : IAsyncDisposable
 {
     public const int MaxBatch = 512;
 
-    private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly object _gate = new();
+    private List<WriteOperation> _queued = new(MaxBatch);
+    private bool _accepting = true;
+    private bool _sleeping;
     private readonly SqliteConnection _connection;
     private readonly WriterSession _session;
     private readonly ILogger _logger;
@@ -53,9 +57,18 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
             return Task.FromCanceled<TResult>(operation.CancellationToken);
         }
 
-        if (!_queue.Writer.TryWrite(operation))
+        lock (_gate)
         {
-            throw new ObjectDisposedException(nameof(GroupCommitWriter), "The SQLite storage has been shut down.");
+            if (!_accepting)
+            {
+                throw new ObjectDisposedException(nameof(GroupCommitWriter), "The SQLite storage has been shut down.");
+            }
+
+            _queued.Add(operation);
+            if (_sleeping)
+            {
+                Monitor.Pulse(_gate);
+            }
         }
 
         return operation.Completion;
@@ -75,26 +88,27 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
     private void RunBatches()
     {
+        // Two lists swapped with the queue: the writer runs one while callers fill the other.
         var batch = new List<WriteOperation>(MaxBatch);
-        while (WaitToRead())
+        while (TakeQueued(ref batch))
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var operation))
+            // More than MaxBatch queued: the rest is run as the next batch.
+            for (var start = 0; start < batch.Count; start += MaxBatch)
             {
-                batch.Add(operation);
-            }
-
-            try
-            {
-                ExecuteBatch(batch);
-            }
-            catch (Exception exception)
-            {
-                // A defect of the writer itself: fail what is left of the batch, but keep the loop alive,
-                // or every later write would wait forever.
-                Log.WriterFault(_logger, exception);
-                foreach (var operation in batch)
+                var part = start == 0 && batch.Count <= MaxBatch ? batch : batch.GetRange(start, Math.Min(MaxBatch, batch.Count - start));
+                try
                 {
-                    operation.Fail(exception);
+                    ExecuteBatch(part);
+                }
+                catch (Exception exception)
+                {
+                    // A defect of the writer itself: fail what is left of the batch, but keep the loop alive,
+                    // or every later write would wait forever.
+                    Log.WriterFault(_logger, exception);
+                    foreach (var operation in part)
+                    {
+                        operation.Fail(exception);
+                    }
                 }
             }
 
@@ -102,11 +116,29 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Blocks the writer's own thread until a write is queued; false once the queue is completed and empty.</summary>
-    private bool WaitToRead()
+    /// <summary>
+    /// Blocks the writer's own thread until a write is queued, then swaps <paramref name="batch"/> (empty) with the
+    /// queue; false once the writer is disposed and nothing is left.
+    /// </summary>
+    private bool TakeQueued(ref List<WriteOperation> batch)
     {
-        var wait = _queue.Reader.WaitToReadAsync();
-        return wait.IsCompleted ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+        lock (_gate)
+        {
+            while (_queued.Count == 0)
+            {
+                if (!_accepting)
+                {
+                    return false;
+                }
+
+                _sleeping = true;
+                Monitor.Wait(_gate);
+                _sleeping = false;
+            }
+
+            (batch, _queued) = (_queued, batch);
+            return true;
+        }
     }
 
     private void ExecuteBatch(List<WriteOperation> batch)
@@ -183,7 +215,12 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     /// <summary>Stops taking writes, finishes every write already queued, then returns.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        lock (_gate)
+        {
+            _accepting = false;
+            Monitor.Pulse(_gate);
+        }
+
         await _stopped.Task.ConfigureAwait(false);
         _session.Dispose();
     }
