@@ -269,7 +269,8 @@ measure() {
   cpu0=$(cpu_snapshot)
   start=$(now_ms)
   # shellcheck disable=SC2046
-  "${LOADGEN[@]}" $(urls "$silos") --progress 0 --id-prefix "$prefix" --json "$WORK/raw/$name.loadgen.json" --acked "$WORK/raw/$name.acked" "$@" \
+  "${LOADGEN[@]}" $(urls "$silos") --progress 0 --id-prefix "$prefix" --json "$WORK/raw/$name.loadgen.json" --acked "$WORK/raw/$name.acked" \
+    --latency-log "$WORK/raw/$name.latency.txt" "$@" \
     >"$WORK/logs/$name.loadgen.log" 2>&1 || true
   end=$(now_ms)
   answered=$(wc -l <"$WORK/raw/$name.acked")
