@@ -15,6 +15,62 @@ public sealed class PostgresProjectionTests(PostgresStorageFixture fixture) : IC
     private PostgresTestHost Host => fixture.Host;
 
     [Fact]
+    public async Task Each_transaction_of_the_writer_is_measured_with_its_duration_and_its_writes()
+    {
+        // The meter is the process's: other tests' writes may be measured too, so only this test's lower bound counts.
+        var transactions = 0;
+        var writes = 0L;
+        var seconds = 0.0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Relay.Core.Telemetry.RelayTelemetry.Name && instrument.Name.StartsWith("relay.storage.transaction.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            if (IsPostgres(tags))
+            {
+                Interlocked.Increment(ref transactions);
+                Interlocked.Exchange(ref seconds, value);
+            }
+        });
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) =>
+        {
+            if (IsPostgres(tags))
+            {
+                Interlocked.Add(ref writes, value);
+            }
+        });
+        listener.Start();
+
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
+        {
+            var state = NewDelivery(DeliveryStatus.InRetry);
+            return Host.GrainStorage.WriteStateAsync("delivery", GrainIdOf(state), new GrainState<DeliveryState>(state));
+        }));
+
+        Assert.InRange(transactions, 1, int.MaxValue);
+        Assert.InRange(writes, 3, long.MaxValue);
+        Assert.True(seconds > 0, $"{seconds} s");
+
+        static bool IsPostgres(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "relay.storage" && tag.Value is "postgresql")
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task A_delivery_state_its_row_and_its_audit_are_written_by_one_transaction()
     {
         var state = NewDelivery(DeliveryStatus.InRetry);

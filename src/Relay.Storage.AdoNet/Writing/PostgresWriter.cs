@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -5,6 +6,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Orleans.Storage;
 using Relay.Core.Storage;
+using Relay.Core.Telemetry;
 
 namespace Relay.Storage.AdoNet.Writing;
 
@@ -257,11 +259,13 @@ internal sealed partial class PostgresWriter : IAsyncDisposable
             write.Refusal = null;
         }
 
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await WriteStatesAsync(connection, writes).ConfigureAwait(false);
             await RefuseUnwrittenAsync(connection, writes).ConfigureAwait(false);
             await ProjectAndCommitAsync(connection, writes).ConfigureAwait(false);
+            RelayStorageMetrics.Committed(RelayStorageMetrics.PostgreSql, Stopwatch.GetElapsedTime(started), writes.Count);
         }
         catch
         {

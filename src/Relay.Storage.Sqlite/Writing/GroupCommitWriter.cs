@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Relay.Core.Telemetry;
 
 namespace Relay.Storage.Sqlite.Writing;
 
@@ -145,6 +147,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     {
         var executed = new List<WriteOperation>(batch.Count);
         var next = 0;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             _session.Begin();
@@ -197,6 +200,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
             return;
         }
 
+        RelayStorageMetrics.Committed(RelayStorageMetrics.Sqlite, Stopwatch.GetElapsedTime(started), executed.Count);
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _writes, executed.Count);
         _committed?.Invoke();

@@ -98,6 +98,26 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_storage_transactions_a_send_waits_for_are_measured()
+    {
+        const string Storage = "relay_storage";
+        var before = await ScrapeAsync();
+
+        // Stored, attempted, stored Delivered: two transactions of the SQLite writer at least, each with one write.
+        await SendAsync("m-ok", HttpStatusCode.OK, "Delivered");
+
+        var after = await ScrapeAsync();
+        double Delta(string name) => after.Value(name, (Storage, "sqlite")) - before.Value(name, (Storage, "sqlite"));
+        Assert.True(Delta("relay_storage_transaction_duration_seconds_count") >= 2,
+            $"{Delta("relay_storage_transaction_duration_seconds_count")} transactions measured");
+        Assert.True(Delta("relay_storage_transaction_duration_seconds_sum") > 0);
+        Assert.True(Delta("relay_storage_transaction_writes_sum") >= 2, $"{Delta("relay_storage_transaction_writes_sum")} writes measured");
+        Assert.Equal("histogram", after.Types["relay_storage_transaction_duration_seconds"]);
+        Assert.Equal("histogram", after.Types["relay_storage_transaction_writes"]);
+        Assert.Equal(0, after.Value("relay_storage_transaction_duration_seconds_count", (Storage, "postgresql")));
+    }
+
+    [Fact]
     public async Task A_scrape_carries_Orleans_runtime_and_ASP_NET_Core_metrics_too()
     {
         await SendAsync("m-ok", HttpStatusCode.OK, "Delivered");
