@@ -50,9 +50,6 @@ internal sealed class LoadRun : IDisposable
     /// <summary>Ids of the messages answered 200 or 202 (recorded only with <c>--acked</c>).</summary>
     public IReadOnlyCollection<string> Acked => _acked;
 
-    /// <summary>Every answer's slot (ms from the start) and latency (recorded only with <c>--latency-log</c>).</summary>
-    public IReadOnlyCollection<(double SlotMs, double LatencyMs, int Status)> Latencies => _latencies;
-
     /// <summary>From the first send to the last answer (or to now, while running).</summary>
     public TimeSpan Elapsed
     {

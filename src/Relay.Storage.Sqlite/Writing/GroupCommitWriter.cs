@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Relay.Core.Telemetry;
@@ -94,23 +95,18 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         var batch = new List<WriteOperation>(MaxBatch);
         while (TakeQueued(ref batch))
         {
-            // More than MaxBatch queued: the rest is run as the next batch.
-            for (var start = 0; start < batch.Count; start += MaxBatch)
+            try
             {
-                var part = start == 0 && batch.Count <= MaxBatch ? batch : batch.GetRange(start, Math.Min(MaxBatch, batch.Count - start));
-                try
+                ExecuteBatch(batch);
+            }
+            catch (Exception exception)
+            {
+                // A defect of the writer itself: fail what is left of the batch, but keep the loop alive,
+                // or every later write would wait forever.
+                Log.WriterFault(_logger, exception);
+                foreach (var operation in batch)
                 {
-                    ExecuteBatch(part);
-                }
-                catch (Exception exception)
-                {
-                    // A defect of the writer itself: fail what is left of the batch, but keep the loop alive,
-                    // or every later write would wait forever.
-                    Log.WriterFault(_logger, exception);
-                    foreach (var operation in part)
-                    {
-                        operation.Fail(exception);
-                    }
+                    operation.Fail(exception);
                 }
             }
 
@@ -119,8 +115,9 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Blocks the writer's own thread until a write is queued, then swaps <paramref name="batch"/> (empty) with the
-    /// queue; false once the writer is disposed and nothing is left.
+    /// Blocks the writer's own thread until a write is queued, then takes the queue into <paramref name="batch"/>
+    /// (empty): the whole list in exchange when it holds at most <see cref="MaxBatch"/>, else its first
+    /// <see cref="MaxBatch"/>. False once the writer is disposed and nothing is left.
     /// </summary>
     private bool TakeQueued(ref List<WriteOperation> batch)
     {
@@ -138,7 +135,16 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 _sleeping = false;
             }
 
-            (batch, _queued) = (_queued, batch);
+            if (_queued.Count <= MaxBatch)
+            {
+                (batch, _queued) = (_queued, batch);
+            }
+            else
+            {
+                batch.AddRange(CollectionsMarshal.AsSpan(_queued)[..MaxBatch]);
+                _queued.RemoveRange(0, MaxBatch);
+            }
+
             return true;
         }
     }
