@@ -109,14 +109,6 @@ public static class DeliveryLifecycle
         }
 
         var attempt = state.NextAttempt;
-        var next = state with
-        {
-            Attempts = attempt,
-            UpdatedAt = now,
-            ResponseStatusCode = result.StatusCode,
-            ResponseHeaders = result.Headers,
-            ResponseBody = result.Body,
-        };
         switch (result.Outcome)
         {
             case AttemptOutcome.Success when result.AwaitsAcknowledgment:
@@ -124,19 +116,26 @@ public static class DeliveryLifecycle
                 // attempt would go after a failure, that attempt goes (Wake), with the same ebXML MessageId; after the
                 // last attempt the same wait is its deadline.
                 var wait = RetrySchedule.NextDelay(attempt, rules.Contract, random01) ?? RetrySchedule.BaseDelay(attempt, rules.Contract);
-                return new(next with
+                return new(state with
                 {
+                    Attempts = attempt,
+                    UpdatedAt = now,
+                    ResponseStatusCode = result.StatusCode,
+                    ResponseHeaders = result.Headers,
+                    ResponseBody = result.Body,
                     Status = DeliveryStatus.AwaitingAcknowledgment,
                     LastError = null,
                     NextAttemptAt = now + wait,
                     DueAt = now + wait,
                 }, DeliveryEffects.Write);
-            case AttemptOutcome.Success:
-                next = next with { Status = DeliveryStatus.Delivered, LastError = null };
-                break;
             case AttemptOutcome.RetryableFailure when RetrySchedule.NextDelay(attempt, rules.Contract, random01, result.RetryAfter) is { } delay:
-                return new(next with
+                return new(state with
                 {
+                    Attempts = attempt,
+                    UpdatedAt = now,
+                    ResponseStatusCode = result.StatusCode,
+                    ResponseHeaders = result.Headers,
+                    ResponseBody = result.Body,
                     Status = DeliveryStatus.InRetry,
                     LastError = result.Error,
                     WasInRetry = true,
@@ -144,28 +143,53 @@ public static class DeliveryLifecycle
                     DueAt = now + delay,
                 }, DeliveryEffects.Write);
             default:
-                next = next with { Status = DeliveryStatus.DeadLettered, LastError = result.Error };
-                break;
+                // Delivered, or dead-lettered (retries exhausted, or a failure no retry mends): one new state, as the
+                // hot path of every message ends here.
+                var delivered = result.Outcome == AttemptOutcome.Success;
+                var ending = Ending(state, rules, now, releaseOrderingKey: delivered, rules.Destination?.NotifyOn);
+                return Completed(state with
+                {
+                    Attempts = attempt,
+                    UpdatedAt = now,
+                    ResponseStatusCode = result.StatusCode,
+                    ResponseHeaders = result.Headers,
+                    ResponseBody = result.Body,
+                    Status = delivered ? DeliveryStatus.Delivered : DeliveryStatus.DeadLettered,
+                    LastError = delivered ? null : result.Error,
+                    CompletedAt = now,
+                    NextAttemptAt = null,
+                    NotificationPending = ending.Notify,
+                    OrderingReleasePending = ending.Release,
+                    DueAt = ending.DueAt,
+                });
         }
-
-        return Complete(next, rules, now, releaseOrderingKey: next.Status == DeliveryStatus.Delivered, notifyOn: rules.Destination?.NotifyOn);
     }
 
     /// <summary>A final status: nothing more to attempt; the notification owed, the ordering key released (or not), and due only for what is owed.</summary>
     private static DeliveryDecision Complete(DeliveryProgress state, DeliveryRules rules, DateTimeOffset now, bool releaseOrderingKey, NotifyOn? notifyOn)
     {
-        var notify = OwesNotification(state, notifyOn);
-        var release = releaseOrderingKey && state.Ordered;
-        var completed = state with
+        var ending = Ending(state, rules, now, releaseOrderingKey, notifyOn);
+        return Completed(state with
         {
             CompletedAt = now,
             NextAttemptAt = null,
-            NotificationPending = notify,
-            OrderingReleasePending = release,
-            DueAt = notify || release ? Due(DueReason.Outbox, now, rules) : null,
-        };
-        return new(completed, DeliveryEffects.Write | DeliveryEffects.Completed | (completed.OwesHandOver ? DeliveryEffects.HandOver : DeliveryEffects.None));
+            NotificationPending = ending.Notify,
+            OrderingReleasePending = ending.Release,
+            DueAt = ending.DueAt,
+        });
     }
+
+    /// <summary>What a final status owes (read from facts a final attempt does not change), and when it is due for it.</summary>
+    private static (bool Notify, bool Release, DateTimeOffset? DueAt) Ending(
+        DeliveryProgress state, DeliveryRules rules, DateTimeOffset now, bool releaseOrderingKey, NotifyOn? notifyOn)
+    {
+        var notify = OwesNotification(state, notifyOn);
+        var release = releaseOrderingKey && state.Ordered;
+        return (notify, release, notify || release ? Due(DueReason.Outbox, now, rules) : null);
+    }
+
+    private static DeliveryDecision Completed(DeliveryProgress completed) =>
+        new(completed, DeliveryEffects.Write | DeliveryEffects.Completed | (completed.OwesHandOver ? DeliveryEffects.HandOver : DeliveryEffects.None));
 
     /// <summary>A final status owes a notification when it ends a delivery that was in retry, or every time with <c>NotifyOn: Always</c>.</summary>
     private static bool OwesNotification(DeliveryProgress state, NotifyOn? notifyOn) =>

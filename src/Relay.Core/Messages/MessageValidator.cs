@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Relay.Contracts;
@@ -429,33 +430,70 @@ public static class MessageValidator
 
     private static string Shorten(string value) => OptionRules.Shorten(value);
 
-    private static string ComputeHash(SendRequest request, byte[] payload, string contentType, SortedDictionary<string, string> headers)
+    /// <summary>
+    /// SHA-256 over the fields that make the content, each length-prefixed (so that no two different field lists hash
+    /// alike), as uppercase hex. Stored with every message and compared with a resend's: the bytes hashed must never
+    /// change (<c>MessageValidatorTests</c> pins them). Written through spans: no array per field (issue 14).
+    /// </summary>
+    internal static string ComputeHash(SendRequest request, byte[] payload, string contentType, SortedDictionary<string, string> headers)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Field(string? value)
-        {
-            // Length-prefixed so that no two different field lists hash alike.
-            var bytes = value is null ? [] : Encoding.UTF8.GetBytes(value);
-            hash.AppendData(BitConverter.GetBytes(value is null ? -1 : bytes.Length));
-            hash.AppendData(bytes);
-        }
-
-        Field(request.Destination);
-        Field(request.Topic);
-        hash.AppendData(BitConverter.GetBytes(payload.Length));
+        Field(hash, request.Destination);
+        Field(hash, request.Topic);
+        Length(hash, payload.Length);
         hash.AppendData(payload);
-        Field(contentType);
-        Field(request.Contract);
-        Field(request.Notify);
-        Field(request.OrderingKey);
-        Field(request.CorrelationId);
-        hash.AppendData(BitConverter.GetBytes(headers.Count));
-        foreach (var (name, value) in headers)
+        Field(hash, contentType);
+        Field(hash, request.Contract);
+        Field(hash, request.Notify);
+        Field(hash, request.OrderingKey);
+        Field(hash, request.CorrelationId);
+        Length(hash, headers.Count);
+        if (headers.Count > 0)
         {
-            Field(name.ToLowerInvariant());
-            Field(value);
+            foreach (var (name, value) in headers)
+            {
+                Field(hash, name.ToLowerInvariant());
+                Field(hash, value);
+            }
         }
 
-        return Convert.ToHexString(hash.GetHashAndReset());
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return Convert.ToHexString(digest);
+    }
+
+    /// <summary>A length (or -1 for a null field) as <see cref="BitConverter"/> writes it: 4 bytes, the machine's order.</summary>
+    private static void Length(IncrementalHash hash, int length)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(bytes, length);
+        hash.AppendData(bytes);
+    }
+
+    /// <summary>A text field: its UTF-8 length, then its UTF-8 bytes; null is the length -1 alone.</summary>
+    private static void Field(IncrementalHash hash, string? value)
+    {
+        if (value is null)
+        {
+            Length(hash, -1);
+            return;
+        }
+
+        var length = Encoding.UTF8.GetByteCount(value);
+        Length(hash, length);
+        byte[]? rented = null;
+        var bytes = length <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            Encoding.UTF8.GetBytes(value, bytes);
+            hash.AppendData(bytes[..length]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 }

@@ -12,14 +12,15 @@ internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId
 {
     public const string StateName = "delivery";
 
-    private readonly GrainState<DeliveryState> _state = new(new DeliveryState());
+    /// <summary>The state is made when first needed: a new delivery's comes whole from its envelope (issue 14).</summary>
+    private readonly GrainState<DeliveryState> _state = new();
 
     /// <summary>Whether <see cref="State"/> is what the storage holds (read, or written by this activation).</summary>
     public bool Loaded { get; private set; }
 
     public DeliveryState State
     {
-        get => _state.State!;
+        get => _state.State ??= new DeliveryState();
         set => _state.State = value;
     }
 
@@ -29,6 +30,7 @@ internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId
     {
         if (!Loaded)
         {
+            _ = State;
             await storage.ReadStateAsync(StateName, grainId, _state);
             Loaded = true;
         }
@@ -41,7 +43,7 @@ internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId
     public async Task WriteStateAsync()
     {
         await storage.WriteStateAsync(StateName, grainId, _state);
-        _state.State!.ContentUnsaved = false;
+        State.ContentUnsaved = false;
         Loaded = true;
     }
 
@@ -49,7 +51,7 @@ internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId
     public void Forget()
     {
         Loaded = false;
-        _state.State = new DeliveryState();
+        _state.State = null!;
         _state.ETag = null;
         _state.RecordExists = false;
     }

@@ -19,22 +19,16 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     public const string HeaderName = "X-Api-Key";
 
-    // With no key configured every request is the same anonymous operator: one answer for all of them, instead of a
-    // new principal, identity, two claims, ticket and task per request (issue 14). Neither Relay nor ASP.NET Core
-    // changes an authenticated principal (a claims transformation would make a new one).
-    private static Task<AuthenticateResult>? s_anonymous;
+    // With no key configured every request is the same anonymous operator: one answer for all of them (issue 14).
+    // Such a silo authenticates with KeylessAuthentication instead; this answers a handler asked directly.
+    private static readonly Task<AuthenticateResult> s_anonymous = Task.FromResult(
+        AuthenticateResult.Success(new AuthenticationTicket(RelayPrincipal.AnonymousUser, RelayAuth.ApiKeyScheme)));
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!keys.Enabled)
         {
-            var anonymous = s_anonymous;
-            if (anonymous?.Result.Ticket?.AuthenticationScheme != Scheme.Name)
-            {
-                s_anonymous = anonymous = Task.FromResult(Success(RelayPrincipal.Anonymous));
-            }
-
-            return anonymous!;
+            return s_anonymous;
         }
 
         var presented = Presented(Request);

@@ -86,6 +86,8 @@ public static partial class RelaySecurityExtensions
             .AddPolicy(RelayAuth.PortalPolicy, policy => policy.RequireClaim(RelayAuth.RoleClaim, nameof(RelayRole.Operator)))
             // Deny by default: whatever does not name a policy is for operators.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireClaim(RelayAuth.RoleClaim, nameof(RelayRole.Operator)).Build());
+        // ASP.NET Core's evaluator, but the anonymous operator of a silo without keys is decided once per policy.
+        services.Replace(ServiceDescriptor.Singleton<IPolicyEvaluator, RelayPolicyEvaluator>());
         if (!string.IsNullOrWhiteSpace(security.DataProtectionPath))
         {
             services.AddDataProtection()
@@ -122,14 +124,18 @@ public static partial class RelaySecurityExtensions
         }
 
         var keys = app.ApplicationServices.GetRequiredService<ApiKeyRing>();
-        if (!keys.Enabled)
+        if (keys.Enabled)
+        {
+            app.UseAuthentication();
+        }
+        else
         {
             // Without keys: beside the loopback-only listener, a peer or a host name from elsewhere is refused, and so is
-            // a browser's cross-site request that changes state.
+            // a browser's cross-site request that changes state; everyone else is the anonymous operator.
             app.UseMiddleware<AnonymousRequestGuard>(!keys.AllowAnonymous);
+            app.UseMiddleware<KeylessAuthentication>();
         }
 
-        app.UseAuthentication();
         // Counted by key once authenticated; before the SOAP front door and the endpoints do any work.
         Limits.ClientLimitsExtensions.UseRelayClientLimits(app);
         // Middleware that is not an endpoint (SoapCore) runs under the sender policy, ahead of the operator fallback.
