@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Relay.Adapters;
@@ -32,9 +33,21 @@ internal sealed partial class DeliveryAttempts(
     /// flight, to dispose when the attempt (and the write of its outcome) is over; null, nothing taken, when the limits
     /// do not give them within <paramref name="maxWait"/>.
     /// </summary>
-    public async Task<IDisposable?> WaitForSlotAsync(string name, DestinationOptions destination, TimeSpan maxWait)
+    public Task<IDisposable?> WaitForSlotAsync(string name, DestinationOptions destination, TimeSpan maxWait)
     {
-        var lease = await concurrency.EnterAsync(name, destination, maxWait);
+        // Without limits (the common case) both answer at once: the limiter's own task is the answer, nothing allocated.
+        var entering = concurrency.EnterAsync(name, destination, maxWait);
+        if (destination.MaxPerSecond is null && entering.IsCompletedSuccessfully)
+        {
+            return entering;
+        }
+
+        return WaitForRateAsync(entering, name, destination, maxWait);
+    }
+
+    private async Task<IDisposable?> WaitForRateAsync(Task<IDisposable?> entering, string name, DestinationOptions destination, TimeSpan maxWait)
+    {
+        var lease = await entering;
         if (lease is not null && !await rateLimiter.WaitAsync(name, destination, maxWait))
         {
             lease.Dispose();
@@ -52,7 +65,8 @@ internal sealed partial class DeliveryAttempts(
     /// result is answered. (A probe is made while the circuit is open, so it is one try.)
     /// </summary>
     /// <param name="span">The attempt's span (<see cref="RelayTelemetry.StartAttempt"/>), current during the adapter calls so that HttpClient sends its traceparent.</param>
-    public async Task<AttemptResult> MakeAsync(DeliveryState state, DestinationOptions destination, RetryContractOptions contract, TimeSpan timeout, Activity? span)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<AttemptResult> MakeAsync(DeliveryState state, DestinationOptions destination, RetryContractOptions contract, TimeSpan timeout, Activity? span)
     {
         var attempt = state.Attempts + 1;
         var window = time.GetTimestamp();
@@ -98,7 +112,8 @@ internal sealed partial class DeliveryAttempts(
     /// One call of the destination's adapter: measured, audited (in the attempt's write, one entry per try) and counted
     /// for the destination's circuit breaker.
     /// </summary>
-    private async Task<AttemptResult> TryAsync(DeliveryState state, DestinationOptions destination, int attempt, TimeSpan timeout)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptResult> TryAsync(DeliveryState state, DestinationOptions destination, int attempt, TimeSpan timeout)
     {
         var started = time.GetTimestamp();
         AttemptResult result;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -333,7 +334,8 @@ internal sealed partial class DeliveryGrain(
     /// What a decision asks after its write, in this order: count a completion, hand over what a final status owes,
     /// take a turn of the ordering key, attempt, wake again.
     /// </summary>
-    private async Task CarryOutAsync(DeliveryDecision decision, Within within)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CarryOutAsync(DeliveryDecision decision, Within within)
     {
         if (decision.Has(DeliveryEffects.Completed))
         {
@@ -370,7 +372,7 @@ internal sealed partial class DeliveryGrain(
         if (decision.Has(DeliveryEffects.WakeAgain))
         {
             // Attempt after this call returns (the key that released us must not wait for our attempt).
-            GrainFactory.GetGrain<IDeliveryGrain>(this.GetPrimaryKeyString()).Wake().Ignore();
+            GrainReferences<IDeliveryGrain>.Get(GrainFactory, this.GetPrimaryKeyString()).Wake().Ignore();
         }
     }
 
@@ -378,7 +380,8 @@ internal sealed partial class DeliveryGrain(
     /// Attempts once the destination's limits allow it (<see cref="DeliveryAttempts.WaitForSlotAsync"/>). False
     /// (nothing attempted, nothing counted) when they do not within <paramref name="maxWait"/>.
     /// </summary>
-    private async Task<bool> TryAttemptAsync(DestinationOptions destination, TimeSpan timeout, TimeSpan maxWait)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> TryAttemptAsync(DestinationOptions destination, TimeSpan timeout, TimeSpan maxWait)
     {
         using var slot = await attempts.WaitForSlotAsync(S.Destination, destination, maxWait);
         if (slot is null)
@@ -391,7 +394,8 @@ internal sealed partial class DeliveryGrain(
     }
 
     /// <summary>One attempt (<see cref="DeliveryAttempts.MakeAsync"/>), then its outcome decided, written and carried out.</summary>
-    private async Task<AttemptOutcome> AttemptAsync(DestinationOptions destination, TimeSpan timeout)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptOutcome> AttemptAsync(DestinationOptions destination, TimeSpan timeout)
     {
         var rules = Rules();
         // A span of the message's trace, retries included.
@@ -435,7 +439,7 @@ internal sealed partial class DeliveryGrain(
         if (S.OrderingReleasePending && await OrderingKey().Complete(S.MessageId) is { } head)
         {
             // Repeated after a crash, this releases the same head again, which is harmless.
-            await GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(S.Destination, head).ToString()).Release();
+            await GrainReferences<IDeliveryGrain>.Get(GrainFactory, new DeliveryKey(S.Destination, head).ToString()).Release();
         }
 
         await DecideAsync(new DeliveryEvent.HandedOver());
@@ -456,7 +460,8 @@ internal sealed partial class DeliveryGrain(
     /// of the refused decision's: false. Any other failure is an outage: memory and database may now disagree, so the
     /// grain starts again from the database next time.
     /// </summary>
-    private async Task<bool> StoreAsync(DeliveryDecision decision)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> StoreAsync(DeliveryDecision decision)
     {
         if (!decision.Has(DeliveryEffects.Write))
         {
@@ -486,7 +491,8 @@ internal sealed partial class DeliveryGrain(
         return false;
     }
 
-    private async Task WriteAsync(DeliveryDecision decision, bool refusalIsOutage = false)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteAsync(DeliveryDecision decision, bool refusalIsOutage = false)
     {
         try
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Orleans.Storage;
 
 namespace Relay.Grains.Delivery;
@@ -26,7 +27,8 @@ internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId
 
     public bool RecordExists => _state.RecordExists;
 
-    public async Task LoadAsync()
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask LoadAsync()
     {
         if (!Loaded)
         {
@@ -40,7 +42,8 @@ internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId
     /// Writes the state: an insert when nothing was read or written yet (no ETag), else an update of the version held.
     /// The content (payload, headers) goes with it only when it changed (<see cref="DeliveryState.ContentUnsaved"/>).
     /// </summary>
-    public async Task WriteStateAsync()
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteStateAsync()
     {
         await storage.WriteStateAsync(StateName, grainId, _state);
         State.ContentUnsaved = false;

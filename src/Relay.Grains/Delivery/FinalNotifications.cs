@@ -18,7 +18,7 @@ internal sealed partial class FinalNotifications(IGrainFactory grains, ILogger<F
     public async Task HandOverAsync(DeliveryState state)
     {
         var envelope = Envelope(state);
-        var grain = grains.GetGrain<IDeliveryGrain>(new DeliveryKey(envelope.Destination, envelope.MessageId).ToString());
+        var grain = GrainReferences<IDeliveryGrain>.Get(grains, new DeliveryKey(envelope.Destination, envelope.MessageId).ToString());
         await grain.Accept(envelope, attemptNow: false);
         grain.Wake().Ignore();
         Log.NotificationQueued(logger, state.MessageId, state.Destination, envelope.Destination);

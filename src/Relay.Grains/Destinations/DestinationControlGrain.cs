@@ -148,7 +148,7 @@ internal sealed partial class DestinationControlGrain(
         }
 
         _breaker.Probing(destination);
-        GrainFactory.GetGrain<IDeliveryGrain>(waiting[0].ToString()).Probe().Ignore();
+        GrainReferences<IDeliveryGrain>.Get(GrainFactory, waiting[0].ToString()).Probe().Ignore();
         Log.Probing(logger, destination, waiting[0].MessageId);
     }
 

@@ -102,6 +102,6 @@ public static class MessageFanOut
             Sender = command.Sender,
             TraceParent = command.TraceParent,
         };
-        return grains.GetGrain<IDeliveryGrain>(new DeliveryKey(destination, command.Id).ToString()).Accept(envelope, attemptNow: true);
+        return GrainReferences<IDeliveryGrain>.Get(grains, new DeliveryKey(destination, command.Id).ToString()).Accept(envelope, attemptNow: true);
     }
 }

@@ -43,7 +43,7 @@ internal sealed class MessageGrain(IOptions<RelayOptions> options, TimeProvider 
         {
             var queue = new OrderingQueueKey(destination, command.Sender, orderingKey);
             var room = await GrainFactory.GetGrain<Ordering.IOrderingKeyGrain>(queue.ToString()).HasRoom()
-                || await GrainFactory.GetGrain<IDeliveryGrain>(new DeliveryKey(destination, id).ToString()).GetContent() is not null;
+                || await GrainReferences<IDeliveryGrain>.Get(GrainFactory, new DeliveryKey(destination, id).ToString()).GetContent() is not null;
             return (destination, room);
         });
         foreach (var (destination, room) in await Task.WhenAll(checks))

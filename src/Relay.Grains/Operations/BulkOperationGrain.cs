@@ -197,7 +197,7 @@ internal sealed partial class BulkOperationGrain(
             await gate.WaitAsync(cancellationToken);
             try
             {
-                var delivery = GrainFactory.GetGrain<IDeliveryGrain>(key.ToString());
+                var delivery = GrainReferences<IDeliveryGrain>.Get(GrainFactory, key.ToString());
                 if (operation.Action == BulkAction.Discard)
                 {
                     await delivery.Discard(operation.By);

@@ -110,7 +110,7 @@ internal sealed partial class RetrySchedulerGrain(
     {
         try
         {
-            await GrainFactory.GetGrain<IDeliveryGrain>(key.ToString()).Wake();
+            await GrainReferences<IDeliveryGrain>.Get(GrainFactory, key.ToString()).Wake();
             _failing.Succeeded(key);
         }
         catch (Exception ex)
