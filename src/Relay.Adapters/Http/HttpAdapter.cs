@@ -17,13 +17,14 @@ public sealed partial class HttpAdapter(IOptions<HttpAdapterOptions> options, Ti
 {
     private readonly HttpAttempts _http = new(options.Value, time, faults, logger);
 
+    /// <summary>Made once: a method group passed as a delegate is a new delegate on every call.</summary>
+    private Func<HttpResponseMessage, string?, AttemptResult>? _answered;
+
     public string Protocol => "Http";
 
-    public async Task<AttemptResult> SendAsync(OutboundMessage message, HttpDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        return await _http.SendAsync(message, destination, () => BuildRequest(message, destination, _http.Secrets), timeout, Answered,
-            error => Log.AttemptFailed(logger, message.MessageId, message.DestinationName, error), cancellationToken).ConfigureAwait(false);
-    }
+    public Task<AttemptResult> SendAsync(OutboundMessage message, HttpDestinationOptions destination, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _http.SendAsync(message, destination, () => BuildRequest(message, destination, _http.Secrets), timeout, _answered ??= Answered,
+            error => Log.AttemptFailed(logger, message.MessageId, message.DestinationName, error), cancellationToken);
 
     private AttemptResult Answered(HttpResponseMessage response, string? body)
     {
@@ -40,9 +41,13 @@ public sealed partial class HttpAdapter(IOptions<HttpAdapterOptions> options, Ti
         };
     }
 
+    /// <summary>The configured method as written (methods are case-sensitive): .NET's shared instance when it is a standard one.</summary>
+    internal static HttpMethod MethodOf(string method) =>
+        HttpMethod.Parse(method) is var known && string.Equals(known.Method, method, StringComparison.Ordinal) ? known : new HttpMethod(method);
+
     private static HttpRequestMessage BuildRequest(OutboundMessage message, HttpDestinationOptions destination, SecretReader secrets)
     {
-        var request = new HttpRequestMessage(new HttpMethod(destination.Method), destination.Address)
+        var request = new HttpRequestMessage(MethodOf(destination.Method), destination.Address)
         {
             Version = HttpVersion.Version11,
         };

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Relay.Core.Delivery;
@@ -97,7 +98,8 @@ internal sealed class HttpAttempts : IDisposable
         return second with { Repeated = repeated };
     }
 
-    private async Task<AttemptResult> SendOnceAsync(HttpClient client, Func<HttpRequestMessage> build, Func<string?> authorization, TimeSpan timeout,
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptResult> SendOnceAsync(HttpClient client, Func<HttpRequestMessage> build, Func<string?> authorization, TimeSpan timeout,
         Func<HttpResponseMessage, string?, AttemptResult> answered, Action<string> failed, CancellationToken cancellationToken)
     {
         if (timeout <= TimeSpan.Zero)
@@ -142,7 +144,13 @@ internal sealed class HttpAttempts : IDisposable
     }
 
     /// <summary>The value of the <c>Authorization</c> header the destination's <c>Auth</c> gives, read when the request is built.</summary>
-    private Func<string?> Authorization(string name, HttpAuthOptions auth, string? accessToken) => auth.Kind switch
+    private Func<string?> Authorization(string name, HttpAuthOptions auth, string? accessToken) =>
+        auth.Kind == HttpAuthKind.None ? NoAuthorization : AuthorizationOf(name, auth, accessToken);
+
+    private static readonly Func<string?> NoAuthorization = () => null;
+
+    /// <summary>Apart from <see cref="Authorization"/>: its lambdas' captures would otherwise be allocated on every call, none or not.</summary>
+    private Func<string?> AuthorizationOf(string name, HttpAuthOptions auth, string? accessToken) => auth.Kind switch
     {
         HttpAuthKind.Basic => () => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(
             auth.Username + ":" + Secrets.Resolve(auth.Password, $"Relay:Destinations:{name}:Auth:Password"))),
