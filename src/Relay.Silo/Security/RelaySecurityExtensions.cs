@@ -21,6 +21,9 @@ public static partial class RelaySecurityExtensions
     /// <summary>The scheme every request is authenticated with: it forwards to the API key or the portal cookie.</summary>
     private const string SelectorScheme = "Relay";
 
+    /// <summary>The mark <c>UseAuthentication</c> leaves on an application builder (ASP.NET Core's <c>AuthAppBuilderExtensions</c>).</summary>
+    internal const string AuthenticationMiddlewareSet = "__AuthenticationMiddlewareSet";
+
     public static WebApplicationBuilder AddRelaySecurity(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(SecurityOptions.SectionName);
@@ -134,6 +137,9 @@ public static partial class RelaySecurityExtensions
             // a browser's cross-site request that changes state; everyone else is the anonymous operator.
             app.UseMiddleware<AnonymousRequestGuard>(!keys.AllowAnonymous);
             app.UseMiddleware<KeylessAuthentication>();
+            // A WebApplication whose services have authentication adds ASP.NET Core's own middleware at the very start of
+            // the pipeline unless UseAuthentication was called (it leaves this mark): this stands in for it.
+            app.Properties[AuthenticationMiddlewareSet] = true;
         }
 
         // Counted by key once authenticated; before the SOAP front door and the endpoints do any work.
