@@ -433,7 +433,7 @@ public static class MessageValidator
     /// <summary>
     /// SHA-256 over the fields that make the content, each length-prefixed (so that no two different field lists hash
     /// alike), as uppercase hex. Stored with every message and compared with a resend's: the bytes hashed must never
-    /// change (<c>MessageValidatorTests</c> pins them). Written through spans: no array per field (issue 14).
+    /// change (<c>ContentHashTests</c> pins them). Written through spans: no array per field (issue 14).
     /// </summary>
     internal static string ComputeHash(SendRequest request, byte[] payload, string contentType, SortedDictionary<string, string> headers)
     {

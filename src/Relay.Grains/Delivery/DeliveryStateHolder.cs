@@ -32,7 +32,6 @@ internal sealed class DeliveryStateHolder(IGrainStorage storage, GrainId grainId
     {
         if (!Loaded)
         {
-            _ = State;
             await storage.ReadStateAsync(StateName, grainId, _state);
             Loaded = true;
         }

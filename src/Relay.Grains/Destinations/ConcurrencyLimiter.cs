@@ -43,10 +43,10 @@ internal sealed partial class ConcurrencyLimiter : IDisposable
         _renewal = time.CreateTimer(_ => Renew(), null, RenewEvery, RenewEvery);
     }
 
-    /// <summary>A lease to dispose when the attempt is over; null when none was free within <paramref name="maxWait"/>.</summary>
     /// <summary>The answer without a <c>MaxConcurrency</c>: one task for all of them.</summary>
     internal static readonly Task<IDisposable?> NoLimit = Task.FromResult<IDisposable?>(NoLease.Instance);
 
+    /// <summary>A lease to dispose when the attempt is over; null when none was free within <paramref name="maxWait"/>.</summary>
     public Task<IDisposable?> EnterAsync(string destination, DestinationOptions options, TimeSpan maxWait)
     {
         if (options.MaxConcurrency is null)

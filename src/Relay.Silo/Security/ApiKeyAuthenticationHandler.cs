@@ -19,16 +19,12 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     public const string HeaderName = "X-Api-Key";
 
-    // With no key configured every request is the same anonymous operator: one answer for all of them (issue 14).
-    // Such a silo authenticates with KeylessAuthentication instead; this answers a handler asked directly.
-    private static readonly Task<AuthenticateResult> s_anonymous = Task.FromResult(
-        AuthenticateResult.Success(new AuthenticationTicket(RelayPrincipal.AnonymousUser, RelayAuth.ApiKeyScheme)));
-
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!keys.Enabled)
         {
-            return s_anonymous;
+            // Such a silo authenticates with KeylessAuthentication; this answers a handler asked directly, alike.
+            return KeylessAuthentication.Authenticated;
         }
 
         var presented = Presented(Request);

@@ -15,6 +15,10 @@ namespace Relay.Silo.Security;
 /// </summary>
 internal sealed class KeylessAuthentication(RequestDelegate next)
 {
+    /// <summary>What authenticating the anonymous operator answers, for whoever asks (a policy, the API key handler).</summary>
+    internal static readonly Task<AuthenticateResult> Authenticated = Task.FromResult(
+        AuthenticateResult.Success(new AuthenticationTicket(RelayPrincipal.AnonymousUser, RelayAuth.ApiKeyScheme)));
+
     public Task InvokeAsync(HttpContext http)
     {
         http.User = RelayPrincipal.AnonymousUser;
@@ -32,13 +36,10 @@ internal sealed class KeylessAuthentication(RequestDelegate next)
 /// </summary>
 internal sealed class RelayPolicyEvaluator : IPolicyEvaluator
 {
-    private static readonly Task<AuthenticateResult> s_anonymous = Task.FromResult(
-        AuthenticateResult.Success(new AuthenticationTicket(RelayPrincipal.AnonymousUser, RelayAuth.ApiKeyScheme)));
-
     private readonly ConditionalWeakTable<AuthorizationPolicy, Task<PolicyAuthorizationResult>> _granted = [];
 
     public Task<AuthenticateResult> AuthenticateAsync(AuthorizationPolicy policy, HttpContext context) =>
-        IsKeyless(policy, context) ? s_anonymous : Standard(context).AuthenticateAsync(policy, context);
+        IsKeyless(policy, context) ? KeylessAuthentication.Authenticated : Standard(context).AuthenticateAsync(policy, context);
 
     public Task<PolicyAuthorizationResult> AuthorizeAsync(
         AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource)
