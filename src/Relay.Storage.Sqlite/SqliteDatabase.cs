@@ -46,13 +46,17 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
     /// <summary>WAL checkpoints run since the database was opened (off the commit path: <see cref="WalCheckpointer"/>).</summary>
     public long Checkpoints => _checkpointer.Checkpoints;
 
+    /// <summary>Times the WAL was folded whole so that it started over (once per 64 MiB of log under load: <see cref="WalCheckpointer"/>).</summary>
+    public long WalRestarts => _checkpointer.Restarts;
+
     internal GroupCommitWriter Writer => _writer;
 
     /// <summary>Read connections with prepared statements, for the reads every message makes.</summary>
     internal ReadSessions ReadSessions { get; }
 
     /// <summary>Opens (creating when missing) the database in <paramref name="dataPath"/> and starts its writer.</summary>
-    internal static SqliteDatabase Open(string dataPath, SqliteSynchronousMode synchronous, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    internal static SqliteDatabase Open(string dataPath, SqliteSynchronousMode synchronous, TimeProvider timeProvider, ILoggerFactory loggerFactory,
+        int walRestartPages = WalCheckpointer.DefaultRestartPages)
     {
         var folder = Path.GetFullPath(dataPath);
         Directory.CreateDirectory(folder);
@@ -79,14 +83,15 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
                 PRAGMA busy_timeout = 30000;
                 PRAGMA foreign_keys = OFF;
                 PRAGMA wal_autocheckpoint = 0;
+                PRAGMA journal_size_limit = {(long)walRestartPages * 4096};
                 """);
             SqliteSchema.Apply(writeConnection, timeProvider.GetUtcNow());
             var lastVersion = ReadLastVersion(writeConnection);
 
             builder.Mode = SqliteOpenMode.ReadWrite;
-            checkpointer = new WalCheckpointer(builder.ToString(), timeProvider, loggerFactory.CreateLogger<WalCheckpointer>());
+            checkpointer = new WalCheckpointer(builder.ToString(), timeProvider, loggerFactory.CreateLogger<WalCheckpointer>(), walRestartPages);
             builder.Pooling = true;
-            var writer = new GroupCommitWriter(writeConnection, lastVersion, loggerFactory.CreateLogger<GroupCommitWriter>(), checkpointer.Committed);
+            var writer = new GroupCommitWriter(writeConnection, lastVersion, loggerFactory.CreateLogger<GroupCommitWriter>(), checkpointer);
             Log.Opened(logger, path, synchronous.ToPragmaValue());
             return new SqliteDatabase(path, builder.ToString(), writeConnection, writer, checkpointer, logger);
         }

@@ -1,4 +1,8 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Storage.Sqlite.Writing;
+using Relay.Testing;
+using Xunit.Abstractions;
 
 namespace Relay.Storage.Sqlite.Tests;
 
@@ -7,7 +11,7 @@ namespace Relay.Storage.Sqlite.Tests;
 /// commit waits in fsync) nor on a WAL checkpoint (SQLite's automatic one is off on the writer connection; another
 /// thread folds the WAL back).
 /// </summary>
-public sealed class WriterThreadTests
+public sealed class WriterThreadTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task Batches_run_on_a_thread_of_their_own_not_on_the_thread_pool()
@@ -37,6 +41,73 @@ public sealed class WriterThreadTests
         }
 
         await Eventually.Until(() => host.Database.Checkpoints > checkpointsBefore, what: "a WAL checkpoint after the commits");
+    }
+
+    [Fact]
+    public async Task Under_writes_that_never_pause_the_wal_starts_over_instead_of_growing()
+    {
+        // A log limit of 1 MiB instead of 64, so that a few seconds of writes cross it many times.
+        const int RestartPages = 256;
+        const int BodyBytes = 4_000;
+        var folder = TempFolder.Create("relay-wal-");
+        try
+        {
+            using var database = SqliteDatabase.Open(folder, SqliteSynchronousMode.Full, TimeProvider.System,
+                NullLoggerFactory.Instance, RestartPages);
+            await database.Writer.EnqueueAsync(new Probe<int>(session =>
+                session.Command("CREATE TABLE churn (id INTEGER PRIMARY KEY, body BLOB NOT NULL)").ExecuteNonQuery()));
+            var wal = new FileInfo(database.DatabasePath + "-wal");
+
+            // 32 writers keep the writer's queue full (it never waits between transactions: the case where SQLite
+            // never starts the log over by itself), and 2 readers keep read transactions open on the log.
+            long written = 0;
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(6));
+            var writers = Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref written);
+                    await database.Writer.EnqueueAsync(new Probe<int>(session =>
+                    {
+                        using var insert = session.Command("INSERT OR REPLACE INTO churn (id, body) VALUES (abs(random()) % 1000, randomblob($bytes))");
+                        insert.Parameters.AddWithValue("$bytes", BodyBytes);
+                        return insert.ExecuteNonQuery();
+                    }));
+                }
+            })).ToList();
+            var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+            {
+                using var connection = new SqliteConnection($"Data Source={database.DatabasePath};Mode=ReadOnly;Pooling=False");
+                connection.Open();
+                using var read = connection.CreateCommand();
+                read.CommandText = "SELECT length(body) FROM churn ORDER BY id DESC LIMIT 1";
+                while (!stop.IsCancellationRequested)
+                {
+                    read.ExecuteScalar();
+                }
+            })).ToList();
+            long largest = 0;
+            while (!writers.All(w => w.IsCompleted))
+            {
+                wal.Refresh();
+                largest = Math.Max(largest, wal.Exists ? wal.Length : 0);
+                await Task.Delay(20);
+            }
+
+            await Task.WhenAll(writers.Concat(readers));
+
+            // Without the restarts the log holds every page written in the 6 s: more than the bodies. With them it stays
+            // near the limit plus what the writer appends during a round of checkpoints (rounds run back to back while the
+            // log is past its limit).
+            var bodies = written * BodyBytes;
+            output.WriteLine($"{bodies:N0} bytes written, the log at most {largest:N0} bytes, started over {database.WalRestarts} times");
+            Assert.True(database.WalRestarts >= 3, $"the log started over {database.WalRestarts} times ({bodies:N0} bytes written)");
+            Assert.True(largest < bodies / 2, $"the log grew to {largest:N0} bytes for {bodies:N0} bytes written");
+        }
+        finally
+        {
+            SqliteTestHost.DeleteFolder(folder);
+        }
     }
 
     private sealed class Probe<T>(Func<WriterSession, T> run) : WriteOperation<T>(CancellationToken.None)

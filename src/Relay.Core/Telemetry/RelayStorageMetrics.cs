@@ -28,6 +28,13 @@ public static class RelayStorageMetrics
         "Writes (grain states with their index rows and audit) one group-commit transaction carried.",
         advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
 
+    private static readonly Counter<long> WalRestarts = Meter.CreateCounter<long>(
+        "relay.storage.wal.restarts", "{restart}",
+        "Times the embedded database's write-ahead log was folded whole into the database file so that it started over (once per 64 MiB of log under load).");
+
+    /// <summary>The embedded database's write-ahead log was folded whole and starts over at the next commit.</summary>
+    public static void WalRestarted() => WalRestarts.Add(1);
+
     /// <summary>A transaction of <paramref name="writes"/> writes committed after <paramref name="duration"/>.</summary>
     public static void Committed(string storage, TimeSpan duration, int writes)
     {

@@ -15,7 +15,8 @@ namespace Relay.Storage.Sqlite.Writing;
 /// <remarks>
 /// The loop runs on a thread of its own: a commit blocks in <c>fsync</c>, and on a pool thread that block stalled the
 /// requests queued behind it on a 2-core machine (issue 14's tail). WAL checkpoints are not run on this thread either
-/// (<see cref="WalCheckpointer"/>): after each commit the writer only signals that the log grew. The queue is a list
+/// (<see cref="WalCheckpointer"/>): after each commit the writer only signals that the log grew, and once every
+/// 64 MiB of log folds its last pages so that the log starts over. The queue is a list
 /// under a lock: a write queued while the writer sleeps wakes the writer's thread itself (<see cref="Monitor.Pulse"/>),
 /// and one queued while it commits wakes nothing. (A channel woke the writer through a thread-pool work item, one more
 /// thread switch per commit.)
@@ -33,17 +34,17 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Action? _committed;
+    private readonly WalCheckpointer? _checkpointer;
     private long _commits;
     private long _writes;
 
-    /// <param name="committed">Called on the writer's thread after each commit; must not block.</param>
-    public GroupCommitWriter(SqliteConnection connection, long lastVersion, ILogger logger, Action? committed = null)
+    /// <param name="checkpointer">Told of each commit; asks the writer, now and then, to fold the log's last pages.</param>
+    public GroupCommitWriter(SqliteConnection connection, long lastVersion, ILogger logger, WalCheckpointer? checkpointer = null)
     {
         _connection = connection;
         _session = new WriterSession(connection, lastVersion);
         _logger = logger;
-        _committed = committed;
+        _checkpointer = checkpointer;
         _thread = new Thread(Run) { IsBackground = true, Name = "Relay SQLite writer" };
         _thread.Start();
     }
@@ -209,10 +210,15 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         RelayStorageMetrics.Committed(RelayStorageMetrics.Sqlite, Stopwatch.GetElapsedTime(started), executed.Count);
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _writes, executed.Count);
-        _committed?.Invoke();
+        _checkpointer?.Committed();
         foreach (var operation in executed)
         {
             operation.Complete();
+        }
+
+        if (_checkpointer is { FoldDue: true })
+        {
+            _checkpointer.FoldOnWriter(_connection);
         }
     }
 
