@@ -169,8 +169,11 @@ internal static class MessageEndpoints
     }
 
     /// <summary><c>application/json</c> or a <c>+json</c> type of it (<c>application/vnd.x+json</c>), with any parameters.</summary>
-    private static bool IsJson(string contentType) =>
-        System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) && parsed.MediaType is { } type
+    /// <remarks>The two spellings clients send (HttpClient's JsonContent sends the second) are known without parsing them.</remarks>
+    internal static bool IsJson(string contentType) =>
+        contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        || contentType.Equals("application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase)
+        || System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) && parsed.MediaType is { } type
         && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 }

@@ -86,9 +86,9 @@ internal static class Views
 
     /// <summary>200 when every delivery is settled (Delivered, DeadLettered), 202 while any is InRetry, Pending or AwaitingAcknowledgment.</summary>
     public static IResult Answer(SendResult result) =>
-        result.Status is DeliveryStatus.InRetry or DeliveryStatus.Pending or DeliveryStatus.AwaitingAcknowledgment
-            ? Results.Json(result, statusCode: StatusCodes.Status202Accepted)
-            : Results.Json(result, statusCode: StatusCodes.Status200OK);
+        new SendAnswer(result, result.Status is DeliveryStatus.InRetry or DeliveryStatus.Pending or DeliveryStatus.AwaitingAcknowledgment
+            ? StatusCodes.Status202Accepted
+            : StatusCodes.Status200OK);
 
     private static DeliveryResponse? Response(int? statusCode, Dictionary<string, string>? headers, string? body) =>
         statusCode is null && body is null ? null : new DeliveryResponse { StatusCode = statusCode, Headers = headers, Body = body };
