@@ -97,6 +97,7 @@ public static class RelayTelemetryExtensions
         if (configuration.GetSection(DashboardSettings.SectionName).Get<DashboardSettings>()?.Enabled ?? true)
         {
             silo.AddDashboard();
+            DashboardProfilingFilter.Replace(silo.Services);
         }
 
         return silo;

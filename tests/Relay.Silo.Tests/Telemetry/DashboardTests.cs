@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Relay.Silo.Tests.Telemetry;
 
 /// <summary>The Orleans Dashboard at /dashboard: operators only, its data calls included.</summary>
@@ -43,6 +45,30 @@ public sealed class DashboardTests(KeyedSilo fixture) : IClassFixture<KeyedSilo>
 
         var host = Assert.Single(counters["hosts"]!.AsArray());
         Assert.Equal("Active", (string?)host!["status"]);
+    }
+
+    [Fact]
+    public async Task While_the_dashboard_is_watched_its_method_statistics_count_Relays_grain_calls()
+    {
+        // Relay's filter stands in for the dashboard's (issue 14: the dashboard's awaited every call, watched or not).
+        var filters = fixture.Silo.Services.GetServices<Orleans.IIncomingGrainCallFilter>().ToList();
+        Assert.Single(filters.OfType<Relay.Silo.Telemetry.DashboardProfilingFilter>());
+        Assert.DoesNotContain(filters, f => f.GetType().Name == "GrainProfilerFilter");
+
+        // Reading the dashboard's data turns its profiler on; the calls made then show in its method statistics.
+        await Eventually.Until(async () =>
+            {
+                using (await CallAsync("/dashboard/DashboardCounters", KeyedSilo.OpsKey))
+                {
+                }
+
+                await fixture.SendAsync(KeyedSilo.ShopKey, new { destination = "rejecting", payload = "profiled" });
+
+                using var response = await CallAsync("/dashboard/TopGrainMethods", KeyedSilo.OpsKey);
+                return await response.Content.ReadAsStringAsync();
+            },
+            top => top.Contains("DeliveryGrain", StringComparison.Ordinal) && top.Contains("\"Accept\"", StringComparison.Ordinal),
+            what: "DeliveryGrain.Accept in the dashboard's top grain methods");
     }
 
     [Theory]
