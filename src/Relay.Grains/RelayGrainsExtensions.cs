@@ -34,6 +34,7 @@ public static class RelayGrainsExtensions
         var services = silo.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<Core.Telemetry.RelayMetrics>();
+        services.AddSingleton<Messages.FirstAttemptPlacement>();
         services.AddSingleton<Destinations.DestinationRateLimiter>();
         services.AddSingleton<Destinations.ConcurrencyLimiter>();
         services.TryAddSingleton<Relay.Core.Delivery.DestinationFaults>();

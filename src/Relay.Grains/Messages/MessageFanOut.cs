@@ -22,41 +22,16 @@ public static class MessageFanOut
     /// </summary>
     public static bool NeedsMessageGrain(SendCommand command) => command.Destinations.Length != 1 || command.OrderingKey is not null;
 
-    /// <summary>Accepts the message at each destination; its deliveries are activated on <paramref name="here"/>.</summary>
-    public static async Task<MessageView> AcceptAsync(IGrainFactory grains, RelayOptions options, SiloAddress here, SendCommand command, DateTimeOffset acceptedAt)
+    /// <summary>
+    /// Accepts the message at each destination; its deliveries are activated on <paramref name="here"/>, or where their
+    /// hash places them when null (<see cref="FirstAttemptPlacement.Hint"/>: a silo alone in its cluster).
+    /// </summary>
+    public static async Task<MessageView> AcceptAsync(IGrainFactory grains, RelayOptions options, SiloAddress? here, SendCommand command, DateTimeOffset acceptedAt)
     {
-        // The first attempt on this silo too: a new delivery grain is activated here (Orleans's placement hint, which
-        // its hash-based placement honours), so the payload does not cross the cluster before its first attempt. A
-        // delivery woken later by a scheduler is activated by its hash: a backlog is still worked by every silo.
-        var hint = RequestContext.Get(IPlacementDirector.PlacementHintKey);
-        RequestContext.Set(IPlacementDirector.PlacementHintKey, here);
-        Task<DeliveryView> single;
-        Task<DeliveryView[]>? several = null;
-        try
-        {
-            if (command.Destinations.Length == 1)
-            {
-                single = Accept(grains, options, command, command.Destinations[0], acceptedAt);
-            }
-            else
-            {
-                several = Task.WhenAll(command.Destinations.Select(destination => Accept(grains, options, command, destination, acceptedAt)));
-                single = Task.FromResult<DeliveryView>(null!);
-            }
-        }
-        finally
-        {
-            if (hint is null)
-            {
-                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
-            }
-            else
-            {
-                RequestContext.Set(IPlacementDirector.PlacementHintKey, hint);
-            }
-        }
-
-        var deliveries = several is null ? [await single] : await several;
+        var (single, several) = here is null
+            ? StartAll(grains, options, command, acceptedAt)
+            : StartAllHere(grains, options, here, command, acceptedAt);
+        var deliveries = several is null ? [await single!] : await several;
         var repeated = false;
         foreach (var delivery in deliveries)
         {
@@ -71,6 +46,39 @@ public static class MessageFanOut
             Repeated = repeated,
         };
     }
+
+    /// <summary>
+    /// The first attempt on this silo too: a new delivery grain is activated here (Orleans's placement hint, which its
+    /// hash-based placement honours), so the payload does not cross the cluster before its first attempt. A delivery
+    /// woken later by a scheduler is activated by its hash: a backlog is still worked by every silo. The hint is set
+    /// only while the calls start (Orleans copies the request context into each call), then put back as it was.
+    /// </summary>
+    private static (Task<DeliveryView>? Single, Task<DeliveryView[]>? Several) StartAllHere(IGrainFactory grains, RelayOptions options, SiloAddress here, SendCommand command, DateTimeOffset acceptedAt)
+    {
+        var hint = RequestContext.Get(IPlacementDirector.PlacementHintKey);
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, here);
+        try
+        {
+            return StartAll(grains, options, command, acceptedAt);
+        }
+        finally
+        {
+            if (hint is null)
+            {
+                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+            }
+            else
+            {
+                RequestContext.Set(IPlacementDirector.PlacementHintKey, hint);
+            }
+        }
+    }
+
+    /// <summary>Starts the call to each delivery: one task for a single destination (no array of tasks), else one for all.</summary>
+    private static (Task<DeliveryView>? Single, Task<DeliveryView[]>? Several) StartAll(IGrainFactory grains, RelayOptions options, SendCommand command, DateTimeOffset acceptedAt) =>
+        command.Destinations.Length == 1
+            ? (Accept(grains, options, command, command.Destinations[0], acceptedAt), null)
+            : (null, Task.WhenAll(command.Destinations.Select(destination => Accept(grains, options, command, destination, acceptedAt))));
 
     private static DateTimeOffset Earliest(DeliveryView[] deliveries)
     {

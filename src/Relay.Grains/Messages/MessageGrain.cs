@@ -11,7 +11,7 @@ namespace Relay.Grains.Messages;
 
 // On the silo that took the request: it only fans out, so a hop elsewhere would buy nothing.
 [PreferLocalPlacement]
-internal sealed class MessageGrain(IOptions<RelayOptions> options, TimeProvider time, ILocalSiloDetails silo) : Grain, IMessageGrain
+internal sealed class MessageGrain(IOptions<RelayOptions> options, TimeProvider time, FirstAttemptPlacement placement) : Grain, IMessageGrain
 {
     // Read at each use: the catalog changes destinations at runtime (IOptions<RelayOptions> answers its current view).
     private RelayOptions _options => options.Value;
@@ -26,7 +26,7 @@ internal sealed class MessageGrain(IOptions<RelayOptions> options, TimeProvider 
 
         // No read first: each delivery's first write checks the id in its own transaction (another content or sender
         // under this id is refused there), and a delivery stored before answers its stored state.
-        return await MessageFanOut.AcceptAsync(GrainFactory, _options, silo.SiloAddress, command, RelayClock.Now(time));
+        return await MessageFanOut.AcceptAsync(GrainFactory, _options, placement.Hint, command, RelayClock.Now(time));
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public readonly record struct MessageOutcome(SendResult? Result, RelayError? Err
 /// mapping of failures to errors a caller can act on.
 /// </summary>
 public sealed partial class MessageService(IGrainFactory grains, IRelayStore store, IOptions<RelayOptions> options,
-    Catalog.CurrentTopicRoutes topics, ProtocolAdapters adapters, RelayMetrics metrics, TimeProvider time, ILocalSiloDetails silo,
+    Catalog.CurrentTopicRoutes topics, ProtocolAdapters adapters, RelayMetrics metrics, TimeProvider time, FirstAttemptPlacement placement,
     ILogger<MessageService> logger)
 {
     /// <summary>The <c>relay.front_door</c> of a send through <c>POST /messages</c>.</summary>
@@ -108,7 +108,7 @@ public sealed partial class MessageService(IGrainFactory grains, IRelayStore sto
             // fan-out or an ordered send needs a message grain in front (see MessageFanOut.NeedsMessageGrain).
             var view = MessageFanOut.NeedsMessageGrain(command)
                 ? await grains.GetGrain<IMessageGrain>(message.Id).Send(command)
-                : await MessageFanOut.AcceptAsync(grains, options.Value, silo.SiloAddress, command, RelayClock.Now(time));
+                : await MessageFanOut.AcceptAsync(grains, options.Value, placement.Hint, command, RelayClock.Now(time));
             if (!view.Repeated)
             {
                 metrics.MessageAccepted(message.Topic is null ? message.Destinations[0] : null, message.Topic);
