@@ -25,18 +25,20 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
     /// before the answer's body was read into a pooled buffer, 44.3-45.3 KB since one activation serves a message and the
     /// SQLite writer binds its statements through SQLitePCL and the delivery state is serialized without copies, 37.7-38.9
     /// KB since a silo without keys runs no ASP.NET Core authentication and the grain references, the content hash and
-    /// the attempt's awaits lost their allocations; the margin (15%) covers the run-to-run spread and the process's
-    /// background work (schedulers, timers). Issue 14's target is 30 KB (in the benchmark's Release silo, 31.2 KB
-    /// measured): lower this as the remaining items land.
+    /// the attempt's awaits lost their allocations, 33.6 KB since the answer is written by generated code, the
+    /// dashboard's filter stands aside while nobody watches and a silo alone in its cluster sends no placement hint; the
+    /// margin (15%) covers the run-to-run spread and the process's background work (schedulers, timers). Issue 14's
+    /// target is 30 KB in the benchmark's Release silo: 27.45 KB measured (docs/BENCHMARKS.md).
     /// </summary>
-    private const double MaxKilobytesPerMessage = 45;
+    private const double MaxKilobytesPerMessage = 39;
 
     /// <summary>
     /// The bound per message sent with SOAP <c>Send</c>: 163.6 KB through SoapCore, 70.7 KB on the fast path of issue 14
     /// item 5 (<c>SoapSendFastPath</c>) when this was written (docs/BENCHMARKS.md, "Issue 14"), 53.1-53.7 KB with one
-    /// activation per message and the SQLite storage's changes, 46.5-47.6 KB with the changes above; the same margin.
+    /// activation per message and the SQLite storage's changes, 46.5-47.6 KB with the changes above, 44.3 KB with the
+    /// last three; the same margin.
     /// </summary>
-    private const double MaxKilobytesPerSoapMessage = 55;
+    private const double MaxKilobytesPerSoapMessage = 51;
 
     private const int WarmUp = 600;
     private const int Measured = 2_000;
