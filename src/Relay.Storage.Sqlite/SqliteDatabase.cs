@@ -83,7 +83,7 @@ public sealed partial class SqliteDatabase : IAsyncDisposable, IDisposable
                 PRAGMA busy_timeout = 30000;
                 PRAGMA foreign_keys = OFF;
                 PRAGMA wal_autocheckpoint = 0;
-                PRAGMA journal_size_limit = {(long)walRestartPages * 4096};
+                PRAGMA journal_size_limit = {(long)walRestartPages * WalCheckpointer.PageBytes};
                 """);
             SqliteSchema.Apply(writeConnection, timeProvider.GetUtcNow());
             var lastVersion = ReadLastVersion(writeConnection);

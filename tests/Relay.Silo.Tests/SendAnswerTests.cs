@@ -50,13 +50,16 @@ public sealed class SendAnswerTests(JsonOptionsSilo silo) : IClassFixture<JsonOp
             .Select(p => new DateTimeOffset(DateTime.UnixEpoch.AddSeconds(p.Item1).AddTicks(p.Item1 % 10_000_000), TimeSpan.Zero)
                 .ToOffset(TimeSpan.FromMinutes(p.Item2)));
 
+    private static readonly Gen<DateTimeOffset?> MaybeInstants =
+        Gen.OneOf(Gen.Constant<DateTimeOffset?>(null), Instants.Select(i => (DateTimeOffset?)i));
+
     private static readonly Gen<DeliveryResult> Deliveries =
         from destination in Texts
         from status in Gen.Elements(Enum.GetValues<DeliveryStatus>())
         from attempts in Gen.Choose(0, 1000)
-        from next in Gen.OneOf(Gen.Constant<DateTimeOffset?>(null), Instants.Select(i => (DateTimeOffset?)i))
+        from next in MaybeInstants
         from error in Texts
-        from completed in Gen.OneOf(Gen.Constant<DateTimeOffset?>(null), Instants.Select(i => (DateTimeOffset?)i))
+        from completed in MaybeInstants
         from code in Gen.OneOf(Gen.Constant<int?>(null), Gen.Choose(100, 599).Select(c => (int?)c))
         from body in Texts
         from headerValue in Texts

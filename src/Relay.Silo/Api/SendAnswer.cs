@@ -16,14 +16,10 @@ namespace Relay.Silo.Api;
 internal sealed class SendAnswer(SendResult result, int statusCode) : IResult
 {
     /// <summary>What <c>Results.Json</c> sends.</summary>
-    public const string ContentType = "application/json; charset=utf-8";
+    private const string ContentType = "application/json; charset=utf-8";
 
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
-
-    public SendResult Result => result;
-
-    public int StatusCode => statusCode;
 
     public Task ExecuteAsync(HttpContext httpContext)
     {

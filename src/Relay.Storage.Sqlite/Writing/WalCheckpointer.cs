@@ -25,7 +25,10 @@ internal sealed partial class WalCheckpointer : IDisposable
     /// <summary>At most one checkpoint per this long: about 1,000 pages of log at 2,000 messages a second.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>The log is started over past this many pages: 64 MiB at SQLite's default page of 4 KiB.</summary>
+    /// <summary>SQLite's default page, which the database keeps: the unit of the log's size.</summary>
+    public const int PageBytes = 4096;
+
+    /// <summary>The log is started over past this many pages: 64 MiB at <see cref="PageBytes"/>.</summary>
     public const int DefaultRestartPages = 16_384;
 
     /// <summary>What the passes beside the writer leave for the writer to fold: at most 1 MiB (then one fsync of the database file).</summary>
@@ -115,11 +118,11 @@ internal sealed partial class WalCheckpointer : IDisposable
     {
         try
         {
-            var (log, folded) = Passive(_connection);
+            var (_, log, folded) = WalCheckpoint(_connection, "PASSIVE");
             // Each pass folds what the writer appended during the one before, fewer pages each time.
             for (var pass = 1; log >= _restartPages && log - folded > WriterFoldPages && pass < MaxPasses; pass++)
             {
-                (log, folded) = Passive(_connection);
+                (_, log, folded) = WalCheckpoint(_connection, "PASSIVE");
             }
 
             if (log >= _restartPages)
@@ -153,12 +156,8 @@ internal sealed partial class WalCheckpointer : IDisposable
             Scalar(writer, $"PRAGMA busy_timeout = {(int)ReaderWait.TotalMilliseconds}");
             try
             {
-                using var command = writer.CreateCommand();
-                command.CommandText = "PRAGMA wal_checkpoint(RESTART)";
-                using var reader = command.ExecuteReader();
-                reader.Read();
-                Interlocked.Increment(ref _checkpoints);
-                if (reader.GetInt64(0) == 0)
+                var (busy, log, _) = WalCheckpoint(writer, "RESTART");
+                if (!busy)
                 {
                     _foldsGivenUp = 0;
                     Interlocked.Increment(ref _restarts);
@@ -166,7 +165,7 @@ internal sealed partial class WalCheckpointer : IDisposable
                 }
                 else if (++_foldsGivenUp % 10 == 0)
                 {
-                    Log.FoldGivenUp(_logger, _foldsGivenUp, reader.GetInt64(1) * 4096 / (1024 * 1024));
+                    Log.FoldGivenUp(_logger, _foldsGivenUp, log * PageBytes / (1024 * 1024));
                 }
             }
             finally
@@ -184,15 +183,18 @@ internal sealed partial class WalCheckpointer : IDisposable
         }
     }
 
-    /// <summary>A <c>PASSIVE</c> checkpoint: the pages in the log, and how many of them are folded into the database file.</summary>
-    private (long Log, long Folded) Passive(SqliteConnection connection)
+    /// <summary>
+    /// A checkpoint in <paramref name="mode"/>: whether it was kept from completing (a <c>RESTART</c> that waited for
+    /// readers in vain), the pages in the log, and how many of them are folded into the database file.
+    /// </summary>
+    private (bool Busy, long Log, long Folded) WalCheckpoint(SqliteConnection connection, string mode)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+        command.CommandText = $"PRAGMA wal_checkpoint({mode})";
         using var reader = command.ExecuteReader();
         reader.Read();
         Interlocked.Increment(ref _checkpoints);
-        return (reader.GetInt64(1), reader.GetInt64(2));
+        return (reader.GetInt64(0) != 0, reader.GetInt64(1), reader.GetInt64(2));
     }
 
     private static long Scalar(SqliteConnection connection, string sql)
