@@ -260,12 +260,40 @@ warm_up() {   # warm_up N_SILOS|proxy DESTINATION [LOADGEN-ARGS...]: JIT, connec
   say "   warm: $((WARMUP * n)) messages, then $rounds round(s) of 5 s until the JIT was quiet"
 }
 
+# silo_metrics N_SILOS: what the silos' /metrics hold, summed over the silos, on one line: storage transactions, those
+# done within 25 ms, 100 ms and 250 ms (the histogram's buckets), garbage collections of gen0, gen1 and gen2, and the
+# seconds the GC paused the process. What a load's tail is made of: the difference of two of these lines.
+silo_metrics() {
+  local i
+  for i in $(seq 1 "$1"); do curl -fs --max-time 5 "http://127.0.0.1:$((HTTP_BASE + i))/metrics" || true; done | awk '
+    /^relay_storage_transaction_duration_seconds_count/ { tx += $NF }
+    /^relay_storage_transaction_duration_seconds_bucket/ && /le="0.025"/ { b25 += $NF }
+    /^relay_storage_transaction_duration_seconds_bucket/ && /le="0.1"/ { b100 += $NF }
+    /^relay_storage_transaction_duration_seconds_bucket/ && /le="0.25"/ { b250 += $NF }
+    /^dotnet_gc_collections_total/ && /gc_heap_generation="gen0"/ { g0 += $NF }
+    /^dotnet_gc_collections_total/ && /gc_heap_generation="gen1"/ { g1 += $NF }
+    /^dotnet_gc_collections_total/ && /gc_heap_generation="gen2"/ { g2 += $NF }
+    /^dotnet_gc_pause_time_seconds_total/ { pause += $NF }
+    END { printf "%d %d %d %d %d %d %d %.6f\n", tx, b25, b100, b250, g0, g1, g2, pause }'
+}
+# silos_json BEFORE AFTER: the silos' storage transactions (and how many took longer than 25, 100, 250 ms) and
+# garbage collections (by generation, and their pauses in ms) between two silo_metrics lines.
+silos_json() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); for (i = 1; i <= 8; i++) d[i] = y[i] - x[i]
+    printf "{\"storageTransactions\": %d, \"transactionsOver25ms\": %d, \"transactionsOver100ms\": %d, \"transactionsOver250ms\": %d, ", d[1], d[1] - d[2], d[1] - d[3], d[1] - d[4]
+    printf "\"gcCollections\": {\"gen0\": %d, \"gen1\": %d, \"gen2\": %d}, \"gcPauseMs\": %.1f}", d[5], d[6], d[7], d[8] * 1000
+  }'
+}
+
 # measure NAME N_SILOS LOADGEN-ARGS...: a load against the sink; writes raw/NAME.loadgen.json and raw/NAME.sink.json
-# once every acknowledged message has arrived, and raw/NAME.times.json (start, end of load, last arrival).
+# once every acknowledged message has arrived, raw/NAME.times.json (start, end of load, last arrival) and, for Relay's
+# silos, raw/NAME.silos.json (their storage transactions and garbage collections from the start to the end of the load).
 measure() {
   local name=$1 silos=$2; shift 2
-  local start end answered cpu0 prefix="$name-$RANDOM$RANDOM"
+  local start end answered cpu0 metrics0="" prefix="$name-$RANDOM$RANDOM"
   sink_reset "$prefix-"
+  [ "$silos" = proxy ] || metrics0=$(silo_metrics "$silos")
   cpu0=$(cpu_snapshot)
   start=$(now_ms)
   # shellcheck disable=SC2046
@@ -273,6 +301,8 @@ measure() {
     --latency-log "$WORK/raw/$name.latency.txt" "$@" \
     >"$WORK/logs/$name.loadgen.log" 2>&1 || true
   end=$(now_ms)
+  rm -f "$WORK/raw/$name.silos.json"
+  [ -z "$metrics0" ] || silos_json "$metrics0" "$(silo_metrics "$silos")" >"$WORK/raw/$name.silos.json"
   answered=$(wc -l <"$WORK/raw/$name.acked")
   wait_delivered "$answered"
   sink_stats >"$WORK/raw/$name.sink.json"
@@ -285,13 +315,14 @@ measure() {
 throughput() {
   local name=$1 extra=${2:-'{}'}
   jq -n --slurpfile lg "$WORK/raw/$name.loadgen.json" --slurpfile sink "$WORK/raw/$name.sink.json" \
-        --slurpfile t "$WORK/raw/$name.times.json" --slurpfile cpu "$WORK/raw/$name.cpu.json" --argjson extra "$extra" '
+        --slurpfile t "$WORK/raw/$name.times.json" --slurpfile cpu "$WORK/raw/$name.cpu.json" --argjson extra "$extra" \
+        --argjson during "$(if [ -f "$WORK/raw/$name.silos.json" ]; then jq '{duringLoad: .}' "$WORK/raw/$name.silos.json"; else echo '{}'; fi)" '
     ($lg[0]) as $l | ($sink[0]) as $s | ($t[0]) as $t |
     (((($s.lastArrivalUnixMs // $t.loadEnd) - $t.start) / 1000) | if . <= 0 then 1 else . end) as $secs |
     { sent: $l.sent, answered: $l.answered, errors: $l.errors, byHttpStatus: $l.byHttpStatus, byMessageStatus: $l.byMessageStatus,
       loadSeconds: (($t.loadEnd - $t.start) / 1000), answersPerSecond: $l.answersPerSecond,
       delivered: $s.unique, duplicates: $s.duplicates, deliveredPerSecond: (($s.unique / $secs) * 10 | round / 10),
-      syncLatencyMs: $l.latencyMs, endToEndMs: $s.endToEndMs, cpuSeconds: $cpu[0] } + $extra'
+      syncLatencyMs: $l.latencyMs, endToEndMs: $s.endToEndMs, cpuSeconds: $cpu[0] } + $during + $extra'
 }
 commits_per() { awk -v c="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", c / n; else print "null" }'; }
 

@@ -135,6 +135,27 @@ internal static class MarkdownReport
             }
         }
 
+        var during = BenchResults.Throughput.Concat(BenchResults.Latency).Where(s => r.Scenario(s.Key)?["duringLoad"] is not null).ToArray();
+        if (during.Length > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("**What the silos did during each load** (their `/metrics`, summed over the silos, from the start to the end of the load, " +
+                "its first seconds included): the storage writer's transactions and how many of them took longer than 25, 100 and 250 ms " +
+                "(a transaction that waits on the disk holds every request whose write it carries), and the garbage collections with the " +
+                "time they paused the silo.");
+            md.AppendLine();
+            md.AppendLine("| scenario | storage transactions | over 25 / 100 / 250 ms | GCs gen0 / gen1 / gen2 | GC paused ms |");
+            md.AppendLine("| --- | --- | --- | --- | --- |");
+            foreach (var (key, title) in during)
+            {
+                md.AppendLine(inv,
+                    $"| {title} | {F(r.Number(key, "duringLoad.storageTransactions"))} | " +
+                    $"{F(r.Number(key, "duringLoad.transactionsOver25ms"))} / {F(r.Number(key, "duringLoad.transactionsOver100ms"))} / {F(r.Number(key, "duringLoad.transactionsOver250ms"))} | " +
+                    $"{F(r.Number(key, "duringLoad.gcCollections.gen0"))} / {F(r.Number(key, "duringLoad.gcCollections.gen1"))} / {F(r.Number(key, "duringLoad.gcCollections.gen2"))} | " +
+                    $"{F(r.Number(key, "duringLoad.gcPauseMs"), "N1")} |");
+            }
+        }
+
         if (r.Scenario("outage") is { } outage)
         {
             md.AppendLine();

@@ -27,7 +27,9 @@ public sealed class ReportGeneratorTests : IDisposable
               "deliveredPerSecond": 150, "syncLatencyMs": { "p50": 30, "p99": 60, "p999": 70, "max": 80 },
               "endToEndMs": { "p50": 50, "p99": 300 }, "xactCommits": 1500, "commitsPerMessage": 5 },
             "latency_embedded": { "rate": 1000, "sent": 8000, "loadSeconds": 8, "errors": 0,
-              "syncLatencyMs": { "p50": 3, "p99": 12, "p999": 30, "max": 45 }, "endToEndMs": { "p50": 2, "p99": 9 } },
+              "syncLatencyMs": { "p50": 3, "p99": 12, "p999": 30, "max": 45 }, "endToEndMs": { "p50": 2, "p99": 9 },
+              "duringLoad": { "storageTransactions": 15800, "transactionsOver25ms": 9, "transactionsOver100ms": 3, "transactionsOver250ms": 1,
+                "gcCollections": { "gen0": 140, "gen1": 6, "gen2": 0 }, "gcPauseMs": 812.4 } },
             "outage": { "messages": 3000, "acknowledged": 3000, "fillSeconds": 10, "refusedDuringOutage": 20, "contractDelay": "00:00:05",
               "maxPerSecond": 250, "delivered": 3000, "lost": 0, "duplicates": 0, "maxAttempt": 3, "drainSeconds": 12.5,
               "deliveredPerSecondDuringDrain": 240, "perSecond": [[0, 10], [1, 250], [2, 248]],
@@ -60,6 +62,8 @@ public sealed class ReportGeneratorTests : IDisposable
         Assert.Contains("| 0. floor: storage-less forwarding proxy | **6,000** |", page, StringComparison.Ordinal);
         Assert.Contains("| embedded: ≥ 50% of the storage-less forwarding proxy (the floor, same run) | 53% (3,200 / 6,000 msg/s) | met |", page, StringComparison.Ordinal);
         Assert.Contains("| sync-answer p99 at 1,000 msg/s < 25 ms (PostgreSQL, 3 silos) | - | not measured |", page, StringComparison.Ordinal);
+        Assert.Contains("| 3. embedded, 1 silo | 15,800 | 9 / 3 / 1 | 140 / 6 / 0 | 812.4 |", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("| 1. embedded (SQLite), 1 silo, JSON | - |", page, StringComparison.Ordinal);   // no figures of the silos there: no row
         Assert.Contains("memory figures", page, StringComparison.Ordinal);
         Assert.True(page.IndexOf("<!-- run:end -->", StringComparison.Ordinal) < page.IndexOf("<!-- memory:start -->", StringComparison.Ordinal));
         Assert.EndsWith("notes\n", page, StringComparison.Ordinal);
