@@ -70,7 +70,17 @@ public sealed class PortalFixture : SiloFixture
         await page.GotoAsync("/portal/login");
         await page.FillAsync("#key", key);
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync(BaseUrl + "/portal");
+        try
+        {
+            await page.WaitForURLAsync(BaseUrl + "/portal");
+        }
+        catch (TimeoutException timeout)
+        {
+            // Seen once in a full suite on a busy box (2026-12-07), not reproduced: say where the browser stood.
+            var shown = await page.Locator("body").InnerTextAsync(new LocatorInnerTextOptions { Timeout = 5_000 });
+            throw new TimeoutException($"Signing in did not reach /portal: the page is {page.Url}, showing: {shown[..Math.Min(shown.Length, 400)]}", timeout);
+        }
+
         return page;
     }
 
