@@ -77,7 +77,17 @@ public sealed class PortalFixture : SiloFixture
         catch (TimeoutException timeout)
         {
             // Seen once in a full suite on a busy box (2026-12-07), not reproduced: say where the browser stood.
-            var shown = await page.Locator("body").InnerTextAsync(new LocatorInnerTextOptions { Timeout = 5_000 });
+            // The page may be as stuck as the sign-in: its URL is said even when its text cannot be read.
+            string shown;
+            try
+            {
+                shown = await page.Locator("body").InnerTextAsync(new LocatorInnerTextOptions { Timeout = 5_000 });
+            }
+            catch (Exception unread) when (unread is TimeoutException or PlaywrightException)
+            {
+                shown = "(its text could not be read: " + unread.Message + ")";
+            }
+
             throw new TimeoutException($"Signing in did not reach /portal: the page is {page.Url}, showing: {shown[..Math.Min(shown.Length, 400)]}", timeout);
         }
 
