@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using Orleans.Runtime;
+using Orleans.Runtime.GrainDirectory;
 using Relay.Grains.Scheduling;
 
 namespace Relay.Grains;
@@ -22,9 +23,15 @@ public static class RelayGrainsExtensions
         // A delivery or message grain leaves memory shortly after its last call (instead of Orleans's 15 minutes):
         // at thousands of messages a second, and with 12-hour contracts, memory holds only what is in motion.
         // (A delivery delivered at its first attempt leaves at once: DeliveryGrain.LeaveWhenIdle.)
-        // Orleans caches the location of every grain called (a million by default): a delivery grain is called a few
-        // times, hours apart, so a smaller cache bounds memory at no cost (bench/memory.sh measured ~350 bytes an entry).
-        silo.Configure<GrainDirectoryOptions>(directory => directory.CacheSize = 100_000);
+        // Orleans caches the location of every grain it places or finds (a million by default), and keeps it after
+        // the grain has left memory. The grains of one message (deliveries, messages) are left out of it
+        // (OneShotGrainsUncached); the others, a few thousand at most, are kept in an LRU of 100,000.
+        silo.Configure<GrainDirectoryOptions>(directory =>
+        {
+            directory.CacheSize = 100_000;
+            directory.CachingStrategy = GrainDirectoryOptions.CachingStrategyType.Custom;
+        });
+        silo.Services.AddSingleton<IGrainDirectoryCache, OneShotGrainsUncached>();
         silo.Configure<GrainCollectionOptions>(collection =>
         {
             collection.CollectionQuantum = TimeSpan.FromSeconds(5);
