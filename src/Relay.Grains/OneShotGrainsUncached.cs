@@ -46,7 +46,7 @@ public sealed class OneShotGrainsUncached : IGrainDirectoryCache, IAsyncDisposab
     }
 
     /// <summary>Whether locations of grains of <paramref name="type"/> are left out of the cache.</summary>
-    public bool IsUncached(GrainType type) => _uncached.GetOrAdd(type, static (type, self) =>
+    private bool IsUncached(GrainType type) => _uncached.GetOrAdd(type, static (type, self) =>
     {
         // Resolved at first use: the cache is created with the grain directory, early in the silo's construction.
         var classes = self._classes ??= self._services.GetRequiredService<GrainClassMap>();

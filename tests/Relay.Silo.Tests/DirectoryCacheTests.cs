@@ -5,6 +5,7 @@ using Relay.Core.Messages;
 using Relay.Grains.Delivery;
 using Relay.Grains.Destinations;
 using Relay.Grains.Messages;
+using Relay.Silo.Tests.Telemetry;
 
 namespace Relay.Silo.Tests;
 
@@ -40,9 +41,10 @@ public sealed class DirectoryCacheTests
 
         // Seen from outside: Orleans's gauge of the cache's size counts the grains that stay (the schedulers, the
         // control grain, the dashboard's), not the 80 grains of these 40 messages.
-        var metrics = await silo.Client.GetStringAsync("/metrics");
-        var size = metrics.Split('\n').Single(line => line.StartsWith("orleans_directory_cache_size", StringComparison.Ordinal));
-        Assert.True(double.Parse(size[(size.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) < 40, size);
+        var scrape = PrometheusText.Parse(await silo.Client.GetStringAsync("/metrics"));
+        Assert.True(scrape.Contains("orleans_directory_cache_size"), "No orleans_directory_cache_size on /metrics.");
+        var size = scrape.Value("orleans_directory_cache_size");
+        Assert.True(size < 40, $"orleans_directory_cache_size {size}");
 
         var grains = silo.Services.GetRequiredService<IGrainFactory>();
         var cache = silo.Services.GetRequiredService<IGrainDirectoryCache>();
